@@ -4,6 +4,7 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetRandomPasswordCommand,
+  type GetRandomPasswordCommandInput,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
   InvalidParameterException,
@@ -308,7 +309,7 @@ describe('GetRandomPassword', () => {
   });
 
   it('honours every parameter', async () => {
-    const pw = async (input: ConstructorParameters<typeof GetRandomPasswordCommand>[0]) => (await sm.send(new GetRandomPasswordCommand(input))).RandomPassword!;
+    const pw = async (input: GetRandomPasswordCommandInput) => (await sm.send(new GetRandomPasswordCommand(input))).RandomPassword!;
     expect(await pw({ PasswordLength: 4096 })).toHaveLength(4096);
     expect(await pw({ PasswordLength: 1, RequireEachIncludedType: false })).toHaveLength(1);
     expect(await pw({ PasswordLength: 200, ExcludePunctuation: true, ExcludeNumbers: true })).toMatch(/^[A-Za-z]{200}$/);
@@ -318,7 +319,7 @@ describe('GetRandomPassword', () => {
   });
 
   it('rejects impossible requests with the reason', async () => {
-    const fail = (input: ConstructorParameters<typeof GetRandomPasswordCommand>[0]) => sm.send(new GetRandomPasswordCommand(input));
+    const fail = (input: GetRandomPasswordCommandInput) => sm.send(new GetRandomPasswordCommand(input));
     await expect(fail({ PasswordLength: 0 })).rejects.toMatchObject({ name: 'ValidationException' });
     await expect(fail({ PasswordLength: 4097 })).rejects.toMatchObject({ name: 'ValidationException' });
     await expect(fail({ PasswordLength: 3 })).rejects.toThrow('Password length is too short based on the required types');
