@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { faultConfigSchema } from './faults.ts';
 import { DEFAULT_PORT, startLocalCloud } from './server.ts';
 import { builtinFunctions } from '../functions.ts';
+import { ensureRotatorResources, useLocalCloudForInProcessFunctions } from '../rotator-resources.ts';
 
 /** `npm run cloud`: the local cloud alone, for the aws CLI, boto3 or the SDK to talk to. */
 
@@ -44,6 +45,9 @@ const cloud = await startLocalCloud({
   faults,
   logRequests: !values.quiet && process.env.LOCAL_CLOUD_LOG !== '0',
 });
+
+useLocalCloudForInProcessFunctions(cloud.url, cloud.region);
+await ensureRotatorResources(cloud.url, cloud.region);
 
 console.log(`local cloud listening on ${cloud.url} (account ${cloud.account}, region ${cloud.region})`);
 console.log(`  aws --endpoint-url ${cloud.url} secretsmanager list-secrets`);

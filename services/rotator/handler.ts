@@ -1,0 +1,48 @@
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
+import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
+import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
+import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
+import { pluginFor } from './plugins/registry.ts';
+import { SecretStore } from './secret-store.ts';
+import { runStep, type RotatorDeps } from './step-protocol.ts';
+
+/**
+ * The fleet rotator Lambda: Secrets Manager invokes it four times per rotation. Everything built
+ * here lives for the container's life; the drivers load only when a secret of their kind turns up.
+ */
+const logger = new Logger({ serviceName: 'fleet-rotator' });
+
+const deps: RotatorDeps = {
+  store: new SecretStore(secretsManagerClient()),
+  audit: new EventBridgeAuditSink(eventBridgeClient(), process.env.AUDIT_BUS_NAME ?? DEFAULT_AUDIT_BUS, (reason) =>
+    logger.error('audit event not delivered', { reason }),
+  ),
+  log: {
+    info: (message, fields) => logger.info(message, fields),
+    warn: (message, fields) => logger.warn(message, fields),
+    error: (message, fields) => logger.error(message, fields),
+  },
+  pluginFor,
+  connectTimeoutMs: Number(process.env.ROTATOR_CONNECT_TIMEOUT_MS ?? 5000),
+  actor: 'fleet-rotator',
+};
+
+// A step delivered twice at once runs once: the second waits out as "in progress" and is retried by Secrets Manager.
+const idempotency = makeHandlerIdempotent({
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? 'rcp-rotator-idempotency' }),
+  config: new IdempotencyConfig({ eventKeyJmesPath: '[SecretId, ClientRequestToken, Step]', expiresAfterSeconds: 3600, throwOnNoIdempotencyKey: true }),
+});
+
+export const handler = middy<unknown, unknown, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(idempotency)
+  .handler(async (event) => {
+    await runStep(event, deps);
+    return null;
+  });

@@ -1,0 +1,130 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { RotationError } from '../../../../shared/errors/rotation-error.ts';
+import { connectWithTlsPolicy } from '../../connection/tls-policy.ts';
+import { endpoint, errorCodes, failure, networkFailure, serviceError } from '../../connection/failure.ts';
+import { httpJson } from '../../connection/http-json.ts';
+import type { Credential, ServicePlugin, Session } from '../../types.ts';
+import { credentialSchema } from '../credential-schema.ts';
+
+/** `port` is the management API's (15672); applications log in over AMQP on `amqpPort`. */
+const schema = credentialSchema(['rabbitmq'], 15672).extend({
+  amqpPort: z.coerce.number().int().min(1).max(65_535).default(5672),
+  vhost: z.string().min(1).default('/'),
+});
+type RabbitCredential = z.infer<typeof schema>;
+
+const tlsRefused = (err: unknown) =>
+  errorCodes(err).some((c) => c === 'ERR_SSL_WRONG_VERSION_NUMBER' || c === 'EPROTO' || c === 'ECONNRESET') ||
+  /wrong version number|before secure TLS connection/i.test(String((err as Error)?.message) + String(((err as Error)?.cause as Error)?.message));
+
+function classifyAmqp(err: unknown, where: string, credential: Credential): RotationError {
+  const network = networkFailure(err, where);
+  if (network) return network;
+  const message = (err as Error)?.message ?? '';
+  if (/ACCESS[-_]REFUSED|403/.test(message)) return failure('AuthenticationFailed', where, `AMQP login refused for user "${credential.username}"`);
+  if (/NOT[-_]ALLOWED|530/.test(message)) return failure('PermissionDenied', where, `user "${credential.username}" may not use the virtual host`);
+  return serviceError(err, where, [credential.password]);
+}
+
+class RabbitSession implements Session {
+  constructor(
+    private readonly credential: RabbitCredential,
+    private readonly baseUrl: string,
+    readonly transport: Session['transport'],
+    private readonly timeoutMs: number,
+    private readonly where: string,
+  ) {}
+
+  private call<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+    const { username, password } = this.credential;
+    return httpJson<T>({ baseUrl: this.baseUrl, method, path, username, password, body, timeoutMs: this.timeoutMs, where: this.where });
+  }
+
+  /** What applications do: log in over AMQP and open a channel. */
+  async check(): Promise<void> {
+    const amqp = await import('amqplib');
+    const c = this.credential;
+    const tls = this.transport === 'verified-tls';
+    const where = `rabbitmq amqp ${endpoint(c.host, c.amqpPort)}`;
+    let connection: Awaited<ReturnType<typeof amqp.connect>> | undefined;
+    try {
+      connection = await amqp.connect(
+        { protocol: tls ? 'amqps' : 'amqp', hostname: c.host, port: c.amqpPort, username: c.username, password: c.password, vhost: c.vhost },
+        { timeout: this.timeoutMs, servername: isIP(c.host) ? undefined : c.host },
+      );
+      connection.on('error', () => undefined);
+      const channel = await connection.createChannel();
+      await channel.close();
+    } catch (err) {
+      throw classifyAmqp(err, where, c);
+    } finally {
+      await connection?.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private async tagsOf(username: string): Promise<string> {
+    const user = await this.call<{ tags: string[] | string }>('GET', `api/users/${encodeURIComponent(username)}`);
+    return Array.isArray(user.tags) ? user.tags.join(',') : user.tags;
+  }
+
+  /** The management API changes a user only for administrators, so single-user needs an administrator-tagged user. */
+  async changeOwnPassword(newPassword: string): Promise<void> {
+    const me = await this.call<{ name: string; tags: string[] | string }>('GET', 'api/whoami');
+    const tags = Array.isArray(me.tags) ? me.tags.join(',') : me.tags;
+    await this.call('PUT', `api/users/${encodeURIComponent(me.name)}`, { password: newPassword, tags });
+  }
+
+  async setUserPassword(username: string, password: string): Promise<void> {
+    await this.call('PUT', `api/users/${encodeURIComponent(username)}`, { password, tags: await this.tagsOf(username) });
+  }
+
+  /** Same tags, same per-vhost and topic permissions as the original user. */
+  async cloneUser(source: string, target: string, password: string): Promise<void> {
+    const src = encodeURIComponent(source);
+    const dst = encodeURIComponent(target);
+    await this.call('PUT', `api/users/${dst}`, { password, tags: await this.tagsOf(source) });
+    const permissions = await this.call<Array<{ vhost: string; configure: string; write: string; read: string }>>('GET', `api/users/${src}/permissions`);
+    for (const p of permissions) {
+      await this.call('PUT', `api/permissions/${encodeURIComponent(p.vhost)}/${dst}`, { configure: p.configure, write: p.write, read: p.read });
+    }
+    const topics = await this.call<Array<{ vhost: string; exchange: string; write: string; read: string }>>('GET', `api/users/${src}/topic-permissions`);
+    for (const t of topics) {
+      await this.call('PUT', `api/topic-permissions/${encodeURIComponent(t.vhost)}/${dst}`, { exchange: t.exchange, write: t.write, read: t.read });
+    }
+  }
+}
+
+export const rabbitmqPlugin: ServicePlugin = {
+  name: 'rabbitmq',
+  engines: ['rabbitmq'],
+  schema,
+  // AMQP URIs carry the password: nothing that URL syntax or the management API's JSON would trip on.
+  passwordPolicy: { length: 32, excludeCharacters: ' /@"\'\\:?#[]%&+=,;' },
+  strategies: ['single-user', 'alternating-users'],
+  async connect(credential, { timeoutMs }) {
+    const c = schema.parse(credential);
+    const where = `rabbitmq management ${endpoint(c.host, c.port)}`;
+    const { value: baseUrl, transport } = await connectWithTlsPolicy(
+      c.ssl,
+      where,
+      async (tls) => {
+        const base = `${tls ? 'https' : 'http'}://${c.host}:${c.port}/`;
+        try {
+          await fetch(base, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+        } catch (err) {
+          if (tls && tlsRefused((err as Error).cause ?? err)) throw (err as Error).cause ?? err;
+          throw networkFailure((err as Error).cause ?? err, where) ?? err;
+        }
+        return base;
+      },
+      tlsRefused,
+    );
+    const session = new RabbitSession(c, baseUrl, transport, timeoutMs, where);
+    // Logging in to the management API proves the credential before any change.
+    await httpJson({ baseUrl, method: 'GET', path: 'api/whoami', username: c.username, password: c.password, timeoutMs, where });
+    return session;
+  },
+};

@@ -1,0 +1,308 @@
+import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import type { AuditSink } from '../../shared/audit/audit-publisher.ts';
+import { RotationError } from '../../shared/errors/rotation-error.ts';
+import type { SecretStore } from './secret-store.ts';
+import { STEPS, STRATEGIES, type Credential, type RotationEvent, type ServicePlugin, type Session, type Step, type Strategy, type Transport } from './types.ts';
+
+/**
+ * The rotation step protocol Secrets Manager drives, for every service type and strategy:
+ * createSecret, setSecret, testSecret, finishSecret, each safe to run again with the same token.
+ */
+
+export const STRATEGY_TAG = 'rcp:rotation-strategy';
+const CLONE_SUFFIX = '_clone';
+
+export interface RotatorLog {
+  info(message: string, fields: Record<string, unknown>): void;
+  warn(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+export interface RotatorDeps {
+  store: SecretStore;
+  audit: AuditSink;
+  log: RotatorLog;
+  pluginFor(engine: string): ServicePlugin | undefined;
+  connectTimeoutMs: number;
+  actor: string;
+}
+
+export interface StepResult {
+  step: Step;
+  outcome: 'done' | 'already-done';
+  transport?: Transport;
+}
+
+const eventSchema = z.object({
+  Step: z.enum(STEPS),
+  SecretId: z.string().min(1),
+  ClientRequestToken: z.string().min(1),
+});
+
+/** What one step knows about the secret after DescribeSecret. */
+interface StepContext {
+  arn: string;
+  token: string;
+  metadata: DescribeSecretCommandOutput;
+  currentVersionId?: string;
+  previousVersionId?: string;
+  strategy?: Strategy;
+  engine?: string;
+  username?: string;
+  transport?: Transport;
+}
+
+interface ParsedSecret {
+  plugin: ServicePlugin;
+  credential: Credential;
+  raw: Record<string, unknown>;
+}
+
+export const alternateUser = (username: string) =>
+  username.endsWith(CLONE_SUFFIX) ? username.slice(0, -CLONE_SUFFIX.length) : `${username}${CLONE_SUFFIX}`;
+
+function versionWith(metadata: DescribeSecretCommandOutput, stage: string): string | undefined {
+  return Object.entries(metadata.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(stage))?.[0];
+}
+
+/** Parses a version's value into a checked credential. Errors name keys, never values. */
+export function parseSecret(raw: string | undefined, which: string, pluginFor: RotatorDeps['pluginFor']): ParsedSecret {
+  if (raw === undefined) throw new RotationError('InvalidSecret', `the ${which} version has no value`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new RotationError('InvalidSecret', `the ${which} value is not valid JSON`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RotationError('InvalidSecret', `the ${which} value is not a JSON object`);
+  const object = value as Record<string, unknown>;
+  const engine = object.engine;
+  if (typeof engine !== 'string') throw new RotationError('InvalidSecret', `the ${which} value has no "engine" key naming the service type`);
+  const plugin = pluginFor(engine);
+  if (!plugin) throw new RotationError('InvalidSecret', `the ${which} value names engine "${engine.slice(0, 40)}", which the fleet rotator does not serve`);
+  const parsed = plugin.schema.safeParse(object);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `"${issue.path.join('.') || '(value)'}" ${issue.code === 'invalid_type' && issue.input === undefined ? 'is missing' : `is invalid (${issue.code})`}`);
+    throw new RotationError('InvalidSecret', `the ${which} value does not fit ${plugin.name}: ${problems.join(', ')}`);
+  }
+  return { plugin, credential: parsed.data, raw: object };
+}
+
+function strategyOf(ctx: StepContext, parsed: ParsedSecret): Strategy {
+  const tagged = ctx.metadata.Tags?.find((t) => t.Key === STRATEGY_TAG)?.Value;
+  if (tagged !== undefined && !(STRATEGIES as readonly string[]).includes(tagged)) {
+    throw new RotationError('UnsupportedStrategy', `tag ${STRATEGY_TAG} is "${tagged}"; use one of ${STRATEGIES.join(', ')}`);
+  }
+  const strategy = (tagged as Strategy | undefined) ?? (parsed.credential.masterarn ? 'alternating-users' : 'single-user');
+  if (!parsed.plugin.strategies.includes(strategy)) {
+    throw new RotationError('UnsupportedStrategy', `${parsed.plugin.name} does not support the ${strategy} strategy (it supports ${parsed.plugin.strategies.join(', ')})`);
+  }
+  if (strategy === 'alternating-users' && !parsed.credential.masterarn) {
+    throw new RotationError('InvalidSecret', 'the alternating-users strategy needs a "masterarn" key naming the secret of an admin credential');
+  }
+  return strategy;
+}
+
+async function open(parsed: ParsedSecret, deps: RotatorDeps): Promise<Session> {
+  return parsed.plugin.connect(parsed.credential, { timeoutMs: deps.connectTimeoutMs });
+}
+
+/** Logs in and runs a trivial read; returns the open session, or the reason it failed. */
+async function tryLogin(parsed: ParsedSecret, deps: RotatorDeps): Promise<{ session: Session } | { error: RotationError }> {
+  let session: Session | undefined;
+  try {
+    session = await open(parsed, deps);
+    await session.check();
+    return { session };
+  } catch (err) {
+    await session?.close().catch(() => undefined);
+    return { error: err instanceof RotationError ? err : new RotationError('ServiceError', 'login failed') };
+  }
+}
+
+async function createSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResult> {
+  if (await deps.store.version(ctx.arn, ctx.token)) return { step: 'createSecret', outcome: 'already-done' };
+  if (!ctx.currentVersionId) throw new RotationError('InvalidSecret', 'the secret has no AWSCURRENT version to rotate from');
+  const current = parseSecret(await deps.store.version(ctx.arn, ctx.currentVersionId), 'current', deps.pluginFor);
+  ctx.engine = current.credential.engine;
+  ctx.strategy = strategyOf(ctx, current);
+  const username = ctx.strategy === 'alternating-users' ? alternateUser(current.credential.username) : current.credential.username;
+  ctx.username = username;
+  const password = await deps.store.randomPassword(current.plugin.passwordPolicy);
+  // Keep every key the secret had (dbname, masterarn, ...): only the credential changes.
+  const pending = JSON.stringify({ ...current.raw, username, password });
+  const stored = await deps.store.putPending(ctx.arn, ctx.token, pending);
+  return { step: 'createSecret', outcome: stored ? 'done' : 'already-done' };
+}
+
+/**
+ * Guards against a confused deputy: another version must be for the same account on the same
+ * service (same host and port; the same user, or its alternate where the strategy alternates).
+ */
+function checkSameResource(current: ParsedSecret, other: ParsedSecret, which: string, users: { same: boolean; alternate: boolean }): void {
+  const a = current.credential;
+  const b = other.credential;
+  if (current.plugin !== other.plugin) throw new RotationError('GuardRefused', `the ${which} version is for another service type than the current one`);
+  if (a.host !== b.host || a.port !== b.port) throw new RotationError('GuardRefused', `the ${which} version points at another host than the current one`);
+  const ok = (users.same && a.username === b.username) || (users.alternate && b.username === alternateUser(a.username));
+  if (!ok) throw new RotationError('GuardRefused', `the ${which} version's user is neither the current user nor its alternate`);
+}
+
+async function setSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResult> {
+  const pending = parseSecret(await deps.store.version(ctx.arn, ctx.token), 'pending', deps.pluginFor);
+  if (!ctx.currentVersionId) throw new RotationError('InvalidSecret', 'the secret has no AWSCURRENT version');
+  const current = parseSecret(await deps.store.version(ctx.arn, ctx.currentVersionId), 'current', deps.pluginFor);
+  ctx.engine = current.credential.engine;
+  ctx.username = pending.credential.username;
+  const strategy = (ctx.strategy = strategyOf(ctx, current));
+  const alternating = strategy === 'alternating-users';
+  checkSameResource(current, pending, 'pending', { same: !alternating, alternate: alternating });
+
+  const already = await tryLogin(pending, deps);
+  if ('session' in already) {
+    ctx.transport = already.session.transport;
+    await already.session.close();
+    return { step: 'setSecret', outcome: 'already-done', transport: ctx.transport };
+  }
+
+  // A credential that works proves the secret really controls this account before anything changes.
+  const causes: string[] = [];
+  let working: { parsed: ParsedSecret; session: Session } | undefined;
+  const currentLogin = await tryLogin(current, deps);
+  if ('session' in currentLogin) working = { parsed: current, session: currentLogin.session };
+  else causes.push(`current: ${currentLogin.error.message}`);
+  if (!working && ctx.previousVersionId) {
+    const previous = parseSecret(await deps.store.version(ctx.arn, ctx.previousVersionId), 'previous', deps.pluginFor);
+    checkSameResource(current, previous, 'previous', { same: true, alternate: alternating });
+    const previousLogin = await tryLogin(previous, deps);
+    if ('session' in previousLogin) {
+      working = { parsed: previous, session: previousLogin.session };
+      deps.log.warn('current credential does not log in; using the previous one', { secretArn: ctx.arn, step: 'setSecret', cause: causes[0] });
+    } else causes.push(`previous: ${previousLogin.error.message}`);
+  }
+  if (!working) {
+    // The real cause (unreachable, wrong password, ...) is the current credential's failure.
+    const cause = 'error' in currentLogin ? currentLogin.error.errorClass : 'GuardRefused';
+    throw new RotationError(cause, `no working credential for this secret, so nothing was changed: ${causes.join('; ')}`);
+  }
+  ctx.transport = working.session.transport;
+
+  let admin: Session | undefined;
+  try {
+    if (strategy === 'single-user') {
+      if (working.parsed.credential.username !== pending.credential.username) throw new RotationError('GuardRefused', 'the working credential is for another user');
+      await working.session.changeOwnPassword(pending.credential.password);
+      return { step: 'setSecret', outcome: 'done', transport: ctx.transport };
+    }
+    // alternating-users and dual-password with an admin credential act through it.
+    if (pending.credential.masterarn) {
+      const master = parseSecret(await deps.store.current(pending.credential.masterarn), 'admin (masterarn)', deps.pluginFor);
+      if (master.credential.host !== current.credential.host || master.credential.port !== current.credential.port) {
+        throw new RotationError('GuardRefused', 'the admin credential (masterarn) is for another host than this secret');
+      }
+      const adminLogin = await tryLogin(master, deps);
+      if ('error' in adminLogin) throw new RotationError(adminLogin.error.errorClass, `admin credential (masterarn): ${adminLogin.error.message}`);
+      admin = adminLogin.session;
+    }
+    const actor = admin ?? working.session;
+    if (strategy === 'alternating-users') {
+      const base = pending.credential.username.endsWith(CLONE_SUFFIX) ? alternateUser(pending.credential.username) : pending.credential.username;
+      if (pending.credential.username === base) {
+        if (!actor.setUserPassword) throw new RotationError('UnsupportedStrategy', `${pending.plugin.name} cannot set another user's password`);
+        await actor.setUserPassword(base, pending.credential.password);
+      } else {
+        if (!actor.cloneUser) throw new RotationError('UnsupportedStrategy', `${pending.plugin.name} cannot clone users`);
+        await actor.cloneUser(base, pending.credential.username, pending.credential.password);
+      }
+    } else {
+      if (!actor.setUserPasswords) throw new RotationError('UnsupportedStrategy', `${pending.plugin.name} cannot keep two passwords`);
+      // The previous password stays valid until the next rotation, so clients never see a failed login.
+      await actor.setUserPasswords(pending.credential.username, [current.credential.password, pending.credential.password]);
+    }
+    return { step: 'setSecret', outcome: 'done', transport: ctx.transport };
+  } finally {
+    await admin?.close().catch(() => undefined);
+    await working.session.close().catch(() => undefined);
+  }
+}
+
+async function testSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResult> {
+  const pending = parseSecret(await deps.store.version(ctx.arn, ctx.token), 'pending', deps.pluginFor);
+  ctx.engine = pending.credential.engine;
+  ctx.username = pending.credential.username;
+  const session = await open(pending, deps);
+  try {
+    await session.check();
+    ctx.transport = session.transport;
+    return { step: 'testSecret', outcome: 'done', transport: session.transport };
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+}
+
+async function finishSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResult> {
+  await deps.store.makeCurrent(ctx.arn, ctx.token, ctx.currentVersionId);
+  return { step: 'finishSecret', outcome: 'done' };
+}
+
+const HANDLERS: Record<Step, (ctx: StepContext, deps: RotatorDeps) => Promise<StepResult>> = { createSecret, setSecret, testSecret, finishSecret };
+
+/** Checks the step protocol's preconditions, runs the step, and reports it (log and audit event). */
+export async function runStep(rawEvent: unknown, deps: RotatorDeps): Promise<StepResult> {
+  const started = Date.now();
+  const parsed = eventSchema.safeParse(rawEvent);
+  if (!parsed.success) throw new RotationError('ProtocolViolation', 'the event is not a rotation step: it needs Step, SecretId and ClientRequestToken');
+  const event: RotationEvent = parsed.data;
+  const metadata = await deps.store.describe(event.SecretId);
+  const arn = metadata.ARN!;
+  const ctx: StepContext = {
+    arn,
+    token: event.ClientRequestToken,
+    metadata,
+    currentVersionId: versionWith(metadata, 'AWSCURRENT'),
+    previousVersionId: versionWith(metadata, 'AWSPREVIOUS'),
+  };
+  const [, , , region = '', account = ''] = arn.split(':');
+  const report = async (outcome: 'succeeded' | 'failed', error?: RotationError) => {
+    const fields = {
+      secretArn: arn,
+      account,
+      region,
+      rotationToken: ctx.token,
+      step: event.Step,
+      outcome,
+      durationMs: Date.now() - started,
+      actor: deps.actor,
+      ...(ctx.engine ? { engine: ctx.engine } : {}),
+      ...(ctx.strategy ? { strategy: ctx.strategy } : {}),
+      ...(ctx.transport ? { transport: ctx.transport } : {}),
+      ...(ctx.username ? { username: ctx.username } : {}),
+      ...(error ? { errorClass: error.errorClass, errorMessage: error.message } : {}),
+    };
+    if (outcome === 'failed') deps.log.error('rotation step failed', fields);
+    else if (ctx.transport === 'plaintext-fallback') deps.log.warn('rotation step succeeded over plaintext: the server refused TLS and the secret does not set "ssl"', fields);
+    else deps.log.info('rotation step succeeded', fields);
+    await deps.audit.publish(outcome === 'failed' ? 'Rotation Step Failed' : 'Rotation Step Succeeded', fields);
+    if (outcome === 'succeeded' && event.Step === 'finishSecret') await deps.audit.publish('Rotation Succeeded', fields);
+  };
+
+  try {
+    if (!metadata.RotationEnabled) throw new RotationError('ProtocolViolation', `rotation is not enabled for secret ${arn}`);
+    const stages = metadata.VersionIdsToStages?.[ctx.token];
+    if (!stages) throw new RotationError('ProtocolViolation', `token ${ctx.token} is not a version of secret ${arn}`);
+    let result: StepResult;
+    if (stages.includes('AWSCURRENT')) {
+      result = { step: event.Step, outcome: 'already-done' };
+    } else {
+      if (!stages.includes('AWSPENDING')) throw new RotationError('ProtocolViolation', `version ${ctx.token} of secret ${arn} is not AWSPENDING`);
+      result = await HANDLERS[event.Step](ctx, deps);
+    }
+    await report('succeeded');
+    return result;
+  } catch (err) {
+    const error = err instanceof RotationError ? err : new RotationError('AwsError', `${(err as Error).name}: ${(err as Error).message}`.slice(0, 300));
+    await report('failed', error);
+    throw error;
+  }
+}

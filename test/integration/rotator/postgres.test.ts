@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import { PutSecretValueCommand, RotateSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { everythingPublished, FLEET_ROTATOR_ARN, startRotatorCloud, type RotatorCloud } from '../../support/rotation-harness.ts';
+import { startPasswordPostgres, type PasswordPostgres } from '../../support/password-postgres.ts';
+import { PUNCTUATION } from '../../../infra/local/cloud/services/secretsmanager/random-password.ts';
+import { postgresPlugin } from '../../../services/rotator/plugins/postgres/index.ts';
+
+let db: PasswordPostgres;
+let rc: RotatorCloud;
+let hung: Server;
+let hungPort: number;
+
+async function sql(text: string, params: unknown[] = []) {
+  const client = new pg.Client({ host: '127.0.0.1', port: db.port, user: db.admin.username, password: db.admin.password, database: 'postgres' });
+  await client.connect();
+  try {
+    return await client.query(text, params);
+  } finally {
+    await client.end();
+  }
+}
+
+async function logsIn(username: string, password: string): Promise<boolean> {
+  const client = new pg.Client({ host: '127.0.0.1', port: db.port, user: username, password, database: 'postgres', connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '28P01') return false;
+    throw err;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+let userCounter = 0;
+async function createUser(password: string, name = `app_${process.pid}_${++userCounter}`) {
+  await sql(`CREATE ROLE ${pg.escapeIdentifier(name)} WITH LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
+  return name;
+}
+
+const secretFor = (username: string, password: string, extra: Record<string, unknown> = {}) => ({
+  engine: 'postgres',
+  host: '127.0.0.1',
+  port: db.port,
+  username,
+  password,
+  dbname: 'postgres',
+  ...extra,
+});
+
+beforeAll(async () => {
+  [db, rc] = await Promise.all([startPasswordPostgres(), startRotatorCloud('pg')]);
+  hung = createServer(() => undefined); // accepts connections, never answers
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', () => resolve()));
+  hungPort = (hung.address() as { port: number }).port;
+}, 120_000);
+
+afterAll(async () => {
+  hung?.close();
+  await rc?.stop();
+  await db?.stop();
+});
+
+describe('postgres, single user', () => {
+  it('rotates: the new password logs in, the old one no longer does, AWSPREVIOUS keeps the old version', async () => {
+    const user = await createUser('initial-password-1');
+    const { arn } = await rc.createSecret(secretFor(user, 'initial-password-1'));
+    const { outcome, audit } = await rc.rotate(arn);
+    expect(outcome).toBe('RotationSucceeded');
+
+    const current = await rc.value(arn);
+    expect(current.username).toBe(user);
+    expect(current.password).not.toBe('initial-password-1');
+    expect(await logsIn(user, current.password as string)).toBe(true);
+    expect(await logsIn(user, 'initial-password-1')).toBe(false);
+    expect((await rc.value(arn, 'AWSPREVIOUS')).password).toBe('initial-password-1');
+    // the server stored a SCRAM verifier: the plaintext never went over the wire as SQL
+    const stored = await sql('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [user]);
+    expect(stored.rows[0].rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+
+    const steps = audit.filter((e) => e['detail-type'] === 'Rotation Step Succeeded').map((e) => e.detail.step);
+    expect(steps).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
+    expect(audit.some((e) => e['detail-type'] === 'Rotation Succeeded')).toBe(true);
+    expect(audit.every((e) => e.detail.durationMs >= 0)).toBe(true);
+    // the machine's cluster has no TLS: with "ssl" unset the rotator fell back and said so
+    expect(audit.find((e) => e.detail.step === 'setSecret')!.detail.transport).toBe('plaintext-fallback');
+    expect(rc.cloud.output()).toMatch(/"level":"WARN".*server refused TLS/);
+  });
+
+  it('works with a quoted user name and a password made of every allowed character, and keeps extra keys', async () => {
+    const allowed = [...`abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789${PUNCTUATION}`]
+      .filter((c) => !postgresPlugin.passwordPolicy.excludeCharacters.includes(c))
+      .join('');
+    const user = await createUser(allowed, `o'brien "quoted" ${process.pid}`);
+    expect(await logsIn(user, allowed)).toBe(true);
+    const { arn } = await rc.createSecret(secretFor(user, allowed, { note: 'kept', ssl: false }));
+    expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
+    const current = await rc.value(arn);
+    expect(current.note).toBe('kept');
+    expect(await logsIn(user, current.password as string)).toBe(true);
+    expect(await logsIn(user, allowed)).toBe(false);
+    expect((await rc.audit(arn)).find((e) => e.detail.step === 'setSecret')!.detail.transport).toBe('plaintext');
+  });
+
+  it('falls back to the previous credential when the current one no longer logs in', async () => {
+    const user = await createUser('fallback-pass-1');
+    const { arn } = await rc.createSecret(secretFor(user, 'fallback-pass-1'));
+    // someone stores a new "current" value that was never set on the server
+    await rc.clients.sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(secretFor(user, 'never-applied-password')) }));
+    const { outcome } = await rc.rotate(arn);
+    expect(outcome).toBe('RotationSucceeded');
+    expect(await logsIn(user, (await rc.value(arn)).password as string)).toBe(true);
+    expect(rc.cloud.output()).toContain('current credential does not log in; using the previous one');
+  });
+});
+
+describe('postgres, alternating users', () => {
+  it('creates <user>_clone with the same privileges, alternates between the two, and both keep working', async () => {
+    const base = await createUser('base-password-1');
+    await sql(`CREATE TABLE IF NOT EXISTS orders_${process.pid} (id int)`);
+    await sql(`GRANT SELECT ON orders_${process.pid} TO ${pg.escapeIdentifier(base)}`);
+    const { arn: masterArn } = await rc.createSecret(secretFor(db.admin.username, db.admin.password));
+    const { arn } = await rc.createSecret(secretFor(base, 'base-password-1', { masterarn: masterArn }));
+
+    expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
+    const first = await rc.value(arn);
+    expect(first.username).toBe(`${base}_clone`);
+    expect(await logsIn(base, 'base-password-1')).toBe(true); // the previous user still works
+    const clone = new pg.Client({ host: '127.0.0.1', port: db.port, user: `${base}_clone`, password: first.password as string, database: 'postgres' });
+    await clone.connect();
+    await clone.query(`SELECT * FROM orders_${process.pid}`); // inherited privilege
+    await clone.end();
+    expect((await rc.value(arn, 'AWSPREVIOUS')).username).toBe(base);
+
+    expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
+    const second = await rc.value(arn);
+    expect(second.username).toBe(base);
+    expect(await logsIn(base, second.password as string)).toBe(true);
+    expect(await logsIn(`${base}_clone`, first.password as string)).toBe(true);
+    expect((await rc.audit(arn)).find((e) => e.detail.step === 'setSecret')!.detail.strategy).toBe('alternating-users');
+  });
+
+  it('refuses an admin credential for another host', async () => {
+    const base = await createUser('base-password-2');
+    const { arn: masterArn } = await rc.createSecret({ ...secretFor(db.admin.username, db.admin.password), host: 'localhost' });
+    const { arn } = await rc.createSecret(secretFor(base, 'base-password-2', { masterarn: masterArn }));
+    expect((await rc.rotate(arn)).outcome).toBe('RotationFailed');
+    const failed = (await rc.audit(arn)).find((e) => e['detail-type'] === 'Rotation Step Failed')!;
+    expect(failed.detail).toMatchObject({ step: 'setSecret', errorClass: 'GuardRefused' });
+    expect(await logsIn(`${base}_clone`, 'x')).toBe(false);
+  });
+});
+
+describe('postgres, the step protocol and its guards', () => {
+  /** Turns rotation on without rotating, then stages a hand-made pending version, so single steps can be driven. */
+  async function pendingRotation(current: Record<string, unknown>, pending: Record<string, unknown>) {
+    const { arn } = await rc.createSecret(current);
+    await rc.clients.sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: FLEET_ROTATOR_ARN, RotateImmediately: false, RotationRules: { AutomaticallyAfterDays: 30 } }));
+    const token = randomUUID();
+    await rc.clients.sm.send(new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: token, SecretString: JSON.stringify(pending), VersionStages: ['AWSPENDING'] }));
+    return { arn, token };
+  }
+
+  async function invoke(arn: string, token: string, step: string) {
+    const out = await rc.clients.lambda.send(
+      new InvokeCommand({ FunctionName: 'fleet-rotator', Payload: Buffer.from(JSON.stringify({ Step: step, SecretId: arn, ClientRequestToken: token })) }),
+    );
+    return { error: out.FunctionError, payload: JSON.parse(Buffer.from(out.Payload!).toString()) as { errorType?: string; errorMessage?: string } };
+  }
+
+  it('refuses a pending version for another host or another user, and changes nothing', async () => {
+    const user = await createUser('guarded-pass-1');
+    const other = await createUser('other-pass-1');
+    for (const pending of [secretFor(user, 'new-pass-xyz', { host: 'localhost' }), secretFor(other, 'new-pass-xyz')]) {
+      const { arn, token } = await pendingRotation(secretFor(user, 'guarded-pass-1'), pending);
+      const result = await invoke(arn, token, 'setSecret');
+      expect(result.error).toBe('Unhandled');
+      expect(result.payload.errorType).toBe('GuardRefused');
+      expect(await logsIn(user, 'guarded-pass-1')).toBe(true);
+      expect(await logsIn(other, 'other-pass-1')).toBe(true);
+    }
+  });
+
+  it('runs each step again with the same token without changing anything more', async () => {
+    const user = await createUser('twice-pass-1');
+    const { arn, token } = await pendingRotation(secretFor(user, 'twice-pass-1'), secretFor(user, 'twice-pass-2'));
+    for (const step of ['setSecret', 'setSecret', 'testSecret', 'testSecret', 'finishSecret', 'finishSecret']) {
+      expect((await invoke(arn, token, step)).error).toBeUndefined();
+    }
+    expect(await logsIn(user, 'twice-pass-2')).toBe(true);
+    const stages = await rc.stages(arn);
+    expect(stages[token]).toContain('AWSCURRENT');
+    expect(Object.values(stages).filter((s) => s.includes('AWSPREVIOUS'))).toHaveLength(1);
+    // a step delivered again returns the first result: one audit event per step
+    const setEvents = (await rc.audit(arn)).filter((e) => e.detail.step === 'setSecret');
+    expect(setEvents).toHaveLength(1);
+  });
+
+  it('runs a step delivered twice at once only once', async () => {
+    const user = await createUser('concurrent-pass-1');
+    const { arn, token } = await pendingRotation(secretFor(user, 'concurrent-pass-1'), secretFor(user, 'concurrent-pass-2'));
+    const results = await Promise.all([invoke(arn, token, 'setSecret'), invoke(arn, token, 'setSecret')]);
+    const ran = (await rc.audit(arn)).filter((e) => e.detail.step === 'setSecret');
+    expect(ran).toHaveLength(1);
+    // the duplicate either returned the stored result or was turned away as in progress (and will be retried)
+    for (const r of results.filter((x) => x.error)) expect(r.payload.errorType).toBe('IdempotencyAlreadyInProgressError');
+    expect(await logsIn(user, 'concurrent-pass-2')).toBe(true);
+  });
+
+  it('rejects a token that is not pending, and a secret whose rotation is off', async () => {
+    const user = await createUser('proto-pass-1');
+    const { arn, token } = await pendingRotation(secretFor(user, 'proto-pass-1'), secretFor(user, 'proto-pass-2'));
+    await rc.clients.sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
+    const notPending = await invoke(arn, token, 'createSecret');
+    expect(notPending.payload.errorType).toBe('ProtocolViolation');
+    const unknown = await invoke(arn, randomUUID(), 'createSecret');
+    expect(unknown.payload.errorMessage).toMatch(/is not a version of secret/);
+    const { arn: plain } = await rc.createSecret(secretFor(user, 'proto-pass-1'));
+    const off = await invoke(plain, randomUUID(), 'createSecret');
+    expect(off.payload.errorMessage).toMatch(/rotation is not enabled/);
+  });
+});
+
+describe('postgres, broken secrets and broken services', () => {
+  it.each([
+    ['broken JSON', '{"engine":"postgres", "host": '],
+    ['missing keys', JSON.stringify({ engine: 'postgres', host: '127.0.0.1' })],
+    ['an unknown engine', JSON.stringify({ engine: 'oracle', host: 'h', username: 'u', password: 'p' })],
+  ])('fails with a reason on %s, and the working credential stays', async (_label, value) => {
+    const user = await createUser('broken-pass-1');
+    const { arn } = await rc.createSecret(value);
+    const { outcome, audit } = await rc.rotate(arn);
+    expect(outcome).toBe('RotationFailed');
+    const failed = audit.find((e) => e['detail-type'] === 'Rotation Step Failed')!;
+    expect(failed.detail).toMatchObject({ step: 'createSecret', errorClass: 'InvalidSecret' });
+    expect(failed.detail.errorMessage).toMatch(/JSON|missing|engine/);
+    expect(await logsIn(user, 'broken-pass-1')).toBe(true);
+  });
+
+  it('names the cause: unreachable host, hung host, wrong password, TLS required but refused', async () => {
+    const user = await createUser('cause-pass-1');
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [secretFor(user, 'cause-pass-1', { port: 1 }), 'HostUnreachable'],
+      [secretFor(user, 'cause-pass-1', { port: hungPort }), 'ConnectionTimeout'],
+      [secretFor(user, 'wrong-password'), 'AuthenticationFailed'],
+      [secretFor(user, 'cause-pass-1', { ssl: true }), 'TlsRefused'],
+    ];
+    for (const [secret, cause] of cases) {
+      const { arn } = await rc.createSecret(secret);
+      const started = Date.now();
+      const { outcome, audit } = await rc.rotate(arn);
+      expect(outcome).toBe('RotationFailed');
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const failed = audit.find((e) => e['detail-type'] === 'Rotation Step Failed')!;
+      expect(failed.detail, cause).toMatchObject({ step: 'setSecret', errorClass: cause });
+    }
+    expect(await logsIn(user, 'cause-pass-1')).toBe(true);
+  });
+
+  it('never writes a password to a log line or an event', async () => {
+    const canary = `CANARY-${randomUUID()}`;
+    const user = await createUser(canary);
+    const { arn } = await rc.createSecret(secretFor(user, canary));
+    expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
+    const rotated = (await rc.value(arn)).password as string;
+    const { arn: broken } = await rc.createSecret(secretFor(user, `${canary}-wrong`));
+    expect((await rc.rotate(broken)).outcome).toBe('RotationFailed');
+    const published = await everythingPublished(rc);
+    expect(published).toContain(arn); // the capture is real
+    expect(published).not.toContain(canary);
+    expect(published).not.toContain(rotated);
+  });
+});
