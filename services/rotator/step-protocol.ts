@@ -1,5 +1,5 @@
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AuditSink } from '../../shared/audit/audit-publisher.ts';
 import { RotationError } from '../../shared/errors/rotation-error.ts';
 import type { SecretStore } from './secret-store.ts';
@@ -36,8 +36,8 @@ export interface StepResult {
 
 const eventSchema = z.object({
   Step: z.enum(STEPS),
-  SecretId: z.string().min(1),
-  ClientRequestToken: z.string().min(1),
+  SecretId: z.string().check(z.minLength(1)),
+  ClientRequestToken: z.string().check(z.minLength(1)),
 });
 
 /** What one step knows about the secret after DescribeSecret. */

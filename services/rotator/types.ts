@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
 
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type Step = (typeof STEPS)[number];
@@ -61,7 +61,7 @@ export interface ServicePlugin {
   /** The `engine` values this plugin serves (AWS templates' names included). */
   engines: readonly string[];
   /** Required keys, types and defaults (e.g. the port) of a secret for this service. */
-  schema: z.ZodType<Credential>;
+  schema: ZodMiniType<Credential>;
   passwordPolicy: PasswordPolicy;
   strategies: readonly Strategy[];
   connect(credential: Credential, options: ConnectOptions): Promise<Session>;

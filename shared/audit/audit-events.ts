@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ERROR_CLASSES } from '../errors/rotation-error.ts';
 
 /** The audit events every part of the product emits: one bus, one source, a closed list of detail types. */
@@ -24,26 +24,25 @@ export type DetailType = (typeof DETAIL_TYPES)[number];
  * Every event's `detail`. Strict: a field not listed here is refused, so a value can't slip into
  * an event by accident. It carries identifiers, outcomes and error classes, never a secret value.
  */
-export const auditDetailSchema = z
-  .object({
-    secretArn: z.string().startsWith('arn:'),
-    account: z.string().regex(/^\d{12}$/),
-    region: z.string().min(1),
-    onboardingId: z.string().optional(),
-    rotationToken: z.string().optional(),
-    step: z.string().min(1),
-    outcome: z.enum(['succeeded', 'failed']),
-    errorClass: z.enum(ERROR_CLASSES).optional(),
-    errorMessage: z.string().max(1024).optional(),
-    durationMs: z.number().nonnegative(),
-    actor: z.string().min(1),
-    engine: z.string().optional(),
-    strategy: z.string().optional(),
-    /** How the rotator reached the service: `verified-tls`, `plaintext` (ssl false), or `plaintext-fallback` (TLS refused, ssl unset). */
-    transport: z.enum(['verified-tls', 'plaintext', 'plaintext-fallback', 'https', 'http']).optional(),
-    username: z.string().optional(),
-  })
-  .strict();
+const nonEmpty = () => z.string().check(z.minLength(1));
+export const auditDetailSchema = z.strictObject({
+  secretArn: z.string().check(z.startsWith('arn:')),
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  region: nonEmpty(),
+  onboardingId: z.optional(z.string()),
+  rotationToken: z.optional(z.string()),
+  step: nonEmpty(),
+  outcome: z.enum(['succeeded', 'failed']),
+  errorClass: z.optional(z.enum(ERROR_CLASSES)),
+  errorMessage: z.optional(z.string().check(z.maxLength(1024))),
+  durationMs: z.number().check(z.nonnegative()),
+  actor: nonEmpty(),
+  engine: z.optional(z.string()),
+  strategy: z.optional(z.string()),
+  /** How the rotator reached the service: `verified-tls`, `plaintext` (ssl false), or `plaintext-fallback` (TLS refused, ssl unset). */
+  transport: z.optional(z.enum(['verified-tls', 'plaintext', 'plaintext-fallback', 'https', 'http'])),
+  username: z.optional(z.string()),
+});
 export type AuditDetail = z.infer<typeof auditDetailSchema>;
 
 /** The JSON Schema of `detail`, for consumers outside this code base (archive queries, dashboards). */

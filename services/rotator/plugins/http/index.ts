@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { text } from '../credential-schema.ts';
 import { RotationError } from '../../../../shared/errors/rotation-error.ts';
 import { endpoint } from '../../connection/failure.ts';
 import { httpJson } from '../../connection/http-json.ts';
@@ -9,20 +10,21 @@ import type { ServicePlugin, Session } from '../../types.ts';
  * service contract"): `GET {url}/credentials/verify` to check a credential and
  * `PUT {url}/credentials/{username}` to set one, both with HTTP Basic authentication.
  */
-const schema = z
-  .object({
+const schema = z.pipe(
+  z.looseObject({
     engine: z.literal('http'),
-    url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http or https URL'),
-    username: z.string().min(1).max(128),
-    password: z.string().min(1).max(4096),
-    ssl: z.boolean().optional(),
-    masterarn: z.string().startsWith('arn:').optional(),
-  })
-  .passthrough()
-  .transform((c) => {
+    url: z.url({ protocol: /^https?$/ }),
+    username: text(128),
+    password: text(4096),
+    ssl: z.optional(z.boolean()),
+    masterarn: z.optional(z.string().check(z.startsWith('arn:'))),
+  }),
+  // Host and port for the same-resource guards come from the url.
+  z.transform((c) => {
     const url = new URL(c.url);
     return { ...c, host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
-  });
+  }),
+);
 
 class HttpSession implements Session {
   readonly transport: Session['transport'];

@@ -1,16 +1,16 @@
 import type { Connection } from 'mysql2/promise';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RotationError } from '../../../../shared/errors/rotation-error.ts';
 import { connectWithTlsPolicy } from '../../connection/tls-policy.ts';
 import { endpoint, errorCodes, failure, networkFailure, serviceError } from '../../connection/failure.ts';
 import type { Credential, ServicePlugin, Session } from '../../types.ts';
-import { credentialSchema } from '../credential-schema.ts';
+import { credentialSchema, text } from '../credential-schema.ts';
 
 const ENGINES = ['mysql', 'mariadb', 'aurora-mysql', 'aurora'] as const;
-const schema = credentialSchema(ENGINES, 3306).extend({
+const schema = z.extend(credentialSchema(ENGINES, 3306), {
   // MySQL 5.7 limits user names to 32 characters; the alternate user adds "_clone".
-  username: z.string().min(1).max(26),
-  dbname: z.string().min(1).max(64).optional(),
+  username: text(26),
+  dbname: z.optional(text(64)),
 });
 
 function classify(err: unknown, where: string, credential: Credential): RotationError {

@@ -4,13 +4,13 @@ import { RotationError } from '../../../../shared/errors/rotation-error.ts';
 import { connectWithTlsPolicy } from '../../connection/tls-policy.ts';
 import { endpoint, errorCodes, failure, networkFailure, serviceError } from '../../connection/failure.ts';
 import type { Credential, ServicePlugin, Session } from '../../types.ts';
-import { credentialSchema } from '../credential-schema.ts';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { credentialSchema, text } from '../credential-schema.ts';
 import { scramVerifier } from './scram.ts';
 
-const schema = credentialSchema(['postgres', 'aurora-postgresql'], 5432).extend({
-  username: z.string().min(1).max(63),
-  dbname: z.string().min(1).max(63).default('postgres'),
+const schema = z.extend(credentialSchema(['postgres', 'aurora-postgresql'], 5432), {
+  username: text(63),
+  dbname: z._default(text(63), 'postgres'),
 });
 
 function classify(err: unknown, where: string, credential: Credential): RotationError {

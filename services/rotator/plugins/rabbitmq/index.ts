@@ -1,16 +1,16 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RotationError } from '../../../../shared/errors/rotation-error.ts';
 import { connectWithTlsPolicy } from '../../connection/tls-policy.ts';
 import { endpoint, errorCodes, failure, networkFailure, serviceError } from '../../connection/failure.ts';
 import { httpJson } from '../../connection/http-json.ts';
 import type { Credential, ServicePlugin, Session } from '../../types.ts';
-import { credentialSchema } from '../credential-schema.ts';
+import { credentialSchema, port, text } from '../credential-schema.ts';
 
 /** `port` is the management API's (15672); applications log in over AMQP on `amqpPort`. */
-const schema = credentialSchema(['rabbitmq'], 15672).extend({
-  amqpPort: z.coerce.number().int().min(1).max(65_535).default(5672),
-  vhost: z.string().min(1).default('/'),
+const schema = z.extend(credentialSchema(['rabbitmq'], 15672), {
+  amqpPort: port(5672),
+  vhost: z._default(text(255), '/'),
 });
 type RabbitCredential = z.infer<typeof schema>;
 

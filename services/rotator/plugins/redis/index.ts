@@ -89,7 +89,8 @@ class RedisSession implements Session {
       .split(' ')
       .slice(2)
       .filter((rule) => !/^[#<>!]/.test(rule) && rule !== 'nopass');
-    await this.run(['ACL', 'SETUSER', target, 'reset', ...rules, `>${password}`]);
+    // Clear what the clone had without `reset`, which would add flags the original does not have.
+    await this.run(['ACL', 'SETUSER', target, 'resetkeys', 'resetchannels', 'nocommands', 'clearselectors', 'resetpass', ...rules, `>${password}`]);
   }
 }
 
