@@ -1,6 +1,6 @@
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import type { AuditSink } from '../../shared/audit/audit-publisher.ts';
+import type { AuditEvent, AuditSink } from '../../shared/audit/audit-publisher.ts';
 import { RotationError } from '../../shared/errors/rotation-error.ts';
 import type { SecretStore } from './secret-store.ts';
 import { STEPS, STRATEGIES, type Credential, type RotationEvent, type ServicePlugin, type Session, type Step, type Strategy, type Transport } from './types.ts';
@@ -283,8 +283,9 @@ export async function runStep(rawEvent: unknown, deps: RotatorDeps): Promise<Ste
     if (outcome === 'failed') deps.log.error('rotation step failed', fields);
     else if (ctx.transport === 'plaintext-fallback') deps.log.warn('rotation step succeeded over plaintext: the server refused TLS and the secret does not set "ssl"', fields);
     else deps.log.info('rotation step succeeded', fields);
-    await deps.audit.publish(outcome === 'failed' ? 'Rotation Step Failed' : 'Rotation Step Succeeded', fields);
-    if (outcome === 'succeeded' && event.Step === 'finishSecret') await deps.audit.publish('Rotation Succeeded', fields);
+    const events: AuditEvent[] = [{ detailType: outcome === 'failed' ? 'Rotation Step Failed' : 'Rotation Step Succeeded', detail: fields }];
+    if (outcome === 'succeeded' && event.Step === 'finishSecret') events.push({ detailType: 'Rotation Succeeded', detail: fields });
+    await deps.audit.publish(...events);
   };
 
   try {

@@ -1,8 +1,14 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { AUDIT_SOURCE, auditDetailSchema, type AuditDetail, type DetailType } from './audit-events.ts';
 
+export interface AuditEvent {
+  detailType: DetailType;
+  detail: AuditDetail;
+}
+
 export interface AuditSink {
-  publish(detailType: DetailType, detail: AuditDetail): Promise<void>;
+  /** Events of one moment go in one call (PutEvents takes up to 10). */
+  publish(...events: AuditEvent[]): Promise<void>;
 }
 
 /**
@@ -17,20 +23,20 @@ export class EventBridgeAuditSink implements AuditSink {
     private readonly onFailure: (reason: string) => void,
   ) {}
 
-  async publish(detailType: DetailType, detail: AuditDetail): Promise<void> {
-    const checked = auditDetailSchema.safeParse(detail);
-    if (!checked.success) {
-      this.onFailure(`audit detail does not match its schema: ${checked.error.issues.map((i) => `${i.path.join('.')} (${i.code})`).join(', ')}`);
-      return;
+  async publish(...events: AuditEvent[]): Promise<void> {
+    const entries = [];
+    for (const { detailType, detail } of events) {
+      const checked = auditDetailSchema.safeParse(detail);
+      if (!checked.success) {
+        this.onFailure(`audit detail does not match its schema: ${checked.error.issues.map((i) => `${i.path.join('.')} (${i.code})`).join(', ')}`);
+        continue;
+      }
+      entries.push({ EventBusName: this.busName, Source: AUDIT_SOURCE, DetailType: detailType, Detail: JSON.stringify(checked.data), Resources: [checked.data.secretArn] });
     }
-    const valid = checked.data;
+    if (entries.length === 0) return;
     try {
-      const out = await this.client.send(
-        new PutEventsCommand({
-          Entries: [{ EventBusName: this.busName, Source: AUDIT_SOURCE, DetailType: detailType, Detail: JSON.stringify(valid), Resources: [valid.secretArn] }],
-        }),
-      );
-      if (out.FailedEntryCount) this.onFailure(`${out.Entries?.[0]?.ErrorCode}: ${out.Entries?.[0]?.ErrorMessage}`);
+      const out = await this.client.send(new PutEventsCommand({ Entries: entries }));
+      for (const entry of out.Entries ?? []) if (entry.ErrorCode) this.onFailure(`${entry.ErrorCode}: ${entry.ErrorMessage}`);
     } catch (err) {
       this.onFailure(`${(err as Error).name}: ${(err as Error).message}`);
     }

@@ -1,8 +1,5 @@
 import { parseArgs } from 'node:util';
-import { faultConfigSchema } from './faults.ts';
-import { DEFAULT_PORT, startLocalCloud } from './server.ts';
-import { builtinFunctions } from '../functions.ts';
-import { ensureRotatorResources, useLocalCloudForInProcessFunctions } from '../rotator-resources.ts';
+import { cloudSettings, SettingsError, startCloudRuntime, stopOnSignals } from '../cloud-runtime.ts';
 
 /** `npm run cloud`: the local cloud alone, for the aws CLI, boto3 or the SDK to talk to. */
 
@@ -15,55 +12,17 @@ const { values } = parseArgs({
   },
 });
 
-function numberSetting(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) {
-    console.error(`${name} must be a non-negative number, got "${text}"`);
-    process.exit(2);
-  }
-  return value;
+let settings;
+try {
+  settings = cloudSettings({ port: values.port, stateDir: values['state-dir'], clockScale: values['clock-scale'], quiet: values.quiet });
+} catch (err) {
+  if (!(err instanceof SettingsError)) throw err;
+  console.error(err.message);
+  process.exit(2);
 }
 
-let faults;
-if (process.env.LOCAL_CLOUD_FAULTS) {
-  const parsed = faultConfigSchema.safeParse(JSON.parse(process.env.LOCAL_CLOUD_FAULTS));
-  if (!parsed.success) {
-    console.error(`LOCAL_CLOUD_FAULTS is not a valid fault configuration: ${parsed.error.message}`);
-    process.exit(2);
-  }
-  faults = parsed.data;
-}
-
-const cloud = await startLocalCloud({
-  port: numberSetting('LOCAL_CLOUD_PORT', values.port ?? process.env.LOCAL_CLOUD_PORT, DEFAULT_PORT),
-  stateDir: values['state-dir'] ?? process.env.LOCAL_CLOUD_DIR ?? '.local-cloud',
-  region: process.env.AWS_REGION || undefined,
-  clockScale: numberSetting('LOCAL_CLOUD_CLOCK_SCALE', values['clock-scale'] ?? process.env.LOCAL_CLOUD_CLOCK_SCALE, 1),
-  schedulerIntervalMs: numberSetting('LOCAL_CLOUD_SCHEDULER_MS', process.env.LOCAL_CLOUD_SCHEDULER_MS, 1000),
-  functions: await builtinFunctions(),
-  faults,
-  logRequests: !values.quiet && process.env.LOCAL_CLOUD_LOG !== '0',
-});
-
-useLocalCloudForInProcessFunctions(cloud.url, cloud.region);
-await ensureRotatorResources(cloud.url, cloud.region);
-
+const cloud = await startCloudRuntime(settings);
 console.log(`local cloud listening on ${cloud.url} (account ${cloud.account}, region ${cloud.region})`);
 console.log(`  aws --endpoint-url ${cloud.url} secretsmanager list-secrets`);
 console.log(`  events: curl ${cloud.url}/_local/events`);
-
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    cloud.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(`stopping the local cloud failed: ${(err as Error).message}`);
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(() => cloud.stop());

@@ -48,7 +48,8 @@ export class StateFile<T> {
   }
 
   private async write(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    // Traversable but not listable: the demo PostgreSQL runs as another user inside it; files are 0600.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o711 });
     const temp = `${this.path}.${process.pid}.tmp`;
     // Secret values live in this file, as they do in the real service's storage: owner-only.
     const handle = await open(temp, 'w', 0o600);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { everythingPublished, startRotatorCloud, type RotatorCloud } from '../../support/rotation-harness.ts';
 

@@ -64,7 +64,7 @@ export class EventStore {
     const byBus = new Map<string, string>();
     for (const event of events) byBus.set(event['event-bus-name'], (byBus.get(event['event-bus-name']) ?? '') + `${JSON.stringify(event)}\n`);
     this.appending = this.appending.then(async () => {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await mkdir(this.dir, { recursive: true, mode: 0o711 });
       for (const [bus, lines] of byBus) await appendFile(this.fileFor(bus), lines, { mode: 0o600 });
     });
     return this.appending;
