@@ -8,6 +8,7 @@ missing=()
 [ -x /usr/bin/aws ] || missing+=(awscli)
 /usr/bin/python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
 command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

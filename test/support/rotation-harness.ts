@@ -32,8 +32,8 @@ export interface RotatorCloud {
 }
 
 /** A local cloud of the test's own (its output is the rotator's captured log), with a short connection timeout. */
-export async function startRotatorCloud(prefix: string): Promise<RotatorCloud> {
-  const cloud = await startCloudProcess({ stateDir: await tempStateDir(prefix), env: { ROTATOR_CONNECT_TIMEOUT_MS: '2000' } });
+export async function startRotatorCloud(prefix: string, env: Record<string, string> = {}): Promise<RotatorCloud> {
+  const cloud = await startCloudProcess({ stateDir: await tempStateDir(prefix), env: { ROTATOR_CONNECT_TIMEOUT_MS: '2000', ...env } });
   const clients = awsClients(cloud.url, { maxAttempts: 3 });
 
   const serviceEvents = async (arn: string) => {
