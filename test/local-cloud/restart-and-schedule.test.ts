@@ -10,6 +10,7 @@ import { AddPermissionCommand, GetPolicyCommand } from '@aws-sdk/client-lambda';
 import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { admin, awsClients, uniqueName } from '../support/aws-clients.ts';
+import { eventually } from '../support/eventually.ts';
 import { startCloudProcess, tempStateDir, type CloudProcess } from '../support/cloud-process.ts';
 import { simpleRotator } from '../support/simple-rotator.ts';
 import { serveTestFunction, type TestFunction } from '../support/test-function.ts';
@@ -26,16 +27,6 @@ async function start(stateDir: string, port = 0) {
   const cloud = await startCloudProcess({ stateDir, port, env: { LOCAL_CLOUD_SCHEDULER_MS: '100' } });
   running.push(cloud);
   return cloud;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('a local cloud that crashes and restarts', () => {

@@ -13,6 +13,7 @@ import {
 import { AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, awsClients, uniqueName } from '../support/aws-clients.ts';
+import { eventually } from '../support/eventually.ts';
 import { startCloudProcess, tempStateDir, type CloudProcess } from '../support/cloud-process.ts';
 import { simpleRotator } from '../support/simple-rotator.ts';
 import { serveTestFunction, type TestFunction } from '../support/test-function.ts';
@@ -69,18 +70,8 @@ async function rotationEvents(secretArn: string): Promise<CloudTrailEvent[]> {
   return events.filter((e) => e.detail.additionalEventData.SecretId === secretArn);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function waitForEvent(secretArn: string, eventName: string, count = 1): Promise<CloudTrailEvent[]> {
-  return until(`${count} ${eventName}`, async () => {
+  return eventually(`${count} ${eventName}`, async () => {
     const matching = (await rotationEvents(secretArn)).filter((e) => e.detail.eventName === eventName);
     return matching.length >= count ? matching : undefined;
   });
