@@ -3,7 +3,6 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { build } from 'esbuild';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createClient } from '@redis/client';
@@ -11,6 +10,7 @@ import { admin, awsClients } from '../test/support/aws-clients.ts';
 import { PROJECT_ROOT, startCloudProcess, tempStateDir } from '../test/support/cloud-process.ts';
 import { startPasswordPostgres } from '../test/support/password-postgres.ts';
 import { FLEET_ROTATOR_ARN } from '../test/support/rotation-harness.ts';
+import { bundleLambda } from '../infra/aws/lib/lambda-bundle.ts';
 
 /**
  * The rotator's figures: rotations per second and latency per rotation for real PostgreSQL,
@@ -146,29 +146,14 @@ async function rotateAll(cloudUrl: string, target: Target) {
   };
 }
 
-/** Bundles the handler as the CDK app does (esbuild, ESM, minified; drivers split out to load on use). */
+/** Bundles the handler exactly as the CDK app does, and sums what loads at cold start (the entry and its static imports). */
 async function bundle(outdir: string) {
-  const result = await build({
-    entryPoints: [join(PROJECT_ROOT, 'services/rotator/handler.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    splitting: true,
-    // ESM builds of the SDK tree-shake far better than its CommonJS ones (a third of the size).
-    mainFields: ['module', 'main'],
-    outdir,
-    metafile: true,
-    logLevel: 'silent',
-    banner: { js: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);" },
-  });
-  const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint?.endsWith('handler.ts'))!;
-  // What loads at cold start: the entry and the chunks it imports statically.
+  const metafile = bundleLambda('services/rotator/handler.ts', outdir);
+  const entry = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint?.endsWith('handler.ts'))!;
   const staticChunks = new Set<string>([entry[0]]);
   const visit = (file: string) => {
-    for (const imp of result.metafile.outputs[file]?.imports ?? []) {
-      if (imp.kind === 'import-statement' && result.metafile.outputs[imp.path] && !staticChunks.has(imp.path)) {
+    for (const imp of metafile.outputs[file]?.imports ?? []) {
+      if (imp.kind === 'import-statement' && metafile.outputs[imp.path] && !staticChunks.has(imp.path)) {
         staticChunks.add(imp.path);
         visit(imp.path);
       }
@@ -178,7 +163,7 @@ async function bundle(outdir: string) {
   let coldBytes = 0;
   for (const file of staticChunks) coldBytes += (await stat(join(PROJECT_ROOT, file))).size;
   let totalBytes = 0;
-  for (const file of Object.keys(result.metafile.outputs)) totalBytes += (await stat(join(PROJECT_ROOT, file))).size;
+  for (const file of Object.keys(metafile.outputs)) totalBytes += (await stat(join(PROJECT_ROOT, file))).size;
   return { entry: join(PROJECT_ROOT, entry[0]), coldBytes, totalBytes };
 }
 

@@ -1,0 +1,31 @@
+import { Duration } from 'aws-cdk-lib';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleLambda } from './lambda-bundle.ts';
+
+/** Every Lambda of the product: Node 22 on arm64, bundled by `bundleLambda`, its own log group with a retention. */
+export function productFunction(scope: Construct, id: string, entry: string, props: Partial<FunctionProps> = {}): LambdaFunction {
+  const outdir = mkdtempSync(join(tmpdir(), 'rcp-lambda-'));
+  bundleLambda(entry, outdir);
+  const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS });
+  // Its own role that may write only its own log group (instead of the broad managed policy).
+  const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  return new LambdaFunction(scope, id, {
+    role,
+    code: Code.fromAsset(outdir),
+    handler: 'handler.handler',
+    runtime: Runtime.NODEJS_22_X,
+    architecture: Architecture.ARM_64,
+    memorySize: 512,
+    timeout: Duration.seconds(30),
+    tracing: Tracing.ACTIVE,
+    logGroup,
+    ...props,
+  });
+}

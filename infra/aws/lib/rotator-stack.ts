@@ -1,0 +1,91 @@
+import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { productFunction } from './bundling.ts';
+
+/** The tag that puts a secret under the fleet rotator's management (set by onboarding). */
+export const MANAGED_TAG = 'rcp:managed';
+/** Set by onboarding's first step, so the rotator may check the credential before the secret is managed. */
+export const ONBOARDING_TAG = 'rcp:onboarding-id';
+
+export interface RotatorStackProps extends StackProps {
+  auditBus: IEventBus;
+}
+
+/**
+ * The fleet rotator: one function for every service type. Secrets Manager of this account (and
+ * only this account) may invoke it; it may read and write only secrets tagged as managed (or
+ * being onboarded), and reaches KMS only through Secrets Manager.
+ */
+export class RotatorStack extends Stack {
+  readonly rotator: LambdaFunction;
+
+  constructor(scope: Construct, id: string, props: RotatorStackProps) {
+    super(scope, id, props);
+    const idempotency = new Table(this, 'IdempotencyTable', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiration',
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.rotator = productFunction(this, 'FleetRotator', 'services/rotator/handler.ts', {
+      functionName: 'fleet-rotator',
+      description: 'rotates credentials of every onboarded secret (Secrets Manager rotation function)',
+      environment: {
+        AUDIT_BUS_NAME: props.auditBus.eventBusName,
+        IDEMPOTENCY_TABLE_NAME: idempotency.tableName,
+        POWERTOOLS_SERVICE_NAME: 'fleet-rotator',
+      },
+    });
+    this.rotator.addPermission('SecretsManagerRotation', {
+      principal: new ServicePrincipal('secretsmanager.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: this.account,
+    });
+
+    const secrets = `arn:${this.partition}:secretsmanager:${this.region}:${this.account}:secret:*`;
+    const rotate = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'];
+    this.rotator.addToRolePolicy(
+      new PolicyStatement({ sid: 'RotateManagedSecrets', actions: rotate, resources: [secrets], conditions: { StringEquals: { [`secretsmanager:ResourceTag/${MANAGED_TAG}`]: 'true' } } }),
+    );
+    this.rotator.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'PreflightSecretsBeingOnboarded',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        resources: [secrets],
+        conditions: { Null: { [`secretsmanager:ResourceTag/${ONBOARDING_TAG}`]: 'false' } },
+      }),
+    );
+    // GetRandomPassword has no resource: it reads nothing.
+    this.rotator.addToRolePolicy(new PolicyStatement({ sid: 'RandomPasswords', actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }));
+    this.rotator.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'KmsThroughSecretsManagerOnly',
+        effect: Effect.ALLOW,
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [`arn:${this.partition}:kms:${this.region}:${this.account}:key/*`],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+      }),
+    );
+    props.auditBus.grantPutEventsTo(this.rotator);
+    idempotency.grantReadWriteData(this.rotator);
+
+    const policy = this.rotator.role!.node.tryFindChild('DefaultPolicy')!;
+    const acknowledge = (finding: string, reason: string) => Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    acknowledge('Resource::*', 'GetRandomPassword and X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.');
+    acknowledge(
+      `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*`,
+      `Which secrets is decided by tag: only those tagged ${MANAGED_TAG}=true (or ${ONBOARDING_TAG}, read-only, during onboarding).`,
+    );
+    acknowledge('Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*', 'Usable only through Secrets Manager (kms:ViaService), for whichever key encrypts a managed secret.');
+    Validations.of(this.rotator).acknowledge({ id: 'AwsSolutions-L1', reason: 'The product targets nodejs22.x (a fixed choice); the runtime moves with the project.' });
+
+    new CfnOutput(this, 'FleetRotatorArn', { value: this.rotator.functionArn });
+  }
+}

@@ -1,0 +1,61 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/aws/bin/app.ts';
+
+let templates: Record<string, Template>;
+
+beforeAll(() => {
+  const app = buildApp(new App({ outdir: mkdtempSync(join(tmpdir(), 'rcp-cdk-')) }));
+  // synth runs cdk-nag's AwsSolutions checks and throws on any finding not acknowledged with a reason
+  app.synth();
+  templates = Object.fromEntries(app.node.children.filter((c): c is Stack => c instanceof Stack).map((s) => [s.stackName, Template.fromStack(s)]));
+}, 120_000);
+
+describe('the rotator stack', () => {
+  it('lets only Secrets Manager of this account invoke the fleet rotator', () => {
+    templates.RcpRotator!.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    });
+    expect(Object.keys(templates.RcpRotator!.findResources('AWS::Lambda::Permission'))).toHaveLength(1);
+  });
+
+  it('runs nodejs22.x, with tracing and a log group that expires', () => {
+    templates.RcpRotator!.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'fleet-rotator', Runtime: 'nodejs22.x', TracingConfig: { Mode: 'Active' } });
+    templates.RcpRotator!.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('reads and writes only secrets tagged as managed, reads (not writes) those being onboarded, and uses KMS only through Secrets Manager', () => {
+    const policies = templates.RcpRotator!.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties.PolicyDocument.Statement);
+    const secretStatements = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager:') && !JSON.stringify(s.Action).includes('GetRandomPassword'));
+    expect(secretStatements.length).toBeGreaterThan(0);
+    for (const s of secretStatements) expect(s.Condition, JSON.stringify(s)).toBeDefined();
+    const writes = secretStatements.filter((s) => JSON.stringify(s.Action).includes('PutSecretValue'));
+    expect(writes).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'secretsmanager:ResourceTag/rcp:managed': 'true' } } })]);
+    const kms = statements.filter((s) => JSON.stringify(s.Action).includes('kms:'));
+    expect(kms).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } } })]);
+    // no managed policies: each function's role is its own
+    templates.RcpRotator!.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+
+  it('keeps idempotency records in an encrypted table with point-in-time recovery and expiry', () => {
+    templates.RcpRotator!.hasResourceProperties('AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+});
+
+describe('the audit stack', () => {
+  it('archives every audit event for a year', () => {
+    templates.RcpAudit!.hasResourceProperties('AWS::Events::EventBus', { Name: 'rcp-audit' });
+    templates.RcpAudit!.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365, EventPattern: { source: ['secret-rotation-control-plane'] } });
+  });
+});
