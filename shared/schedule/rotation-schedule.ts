@@ -94,8 +94,7 @@ function parseCron(body: string, text: string): Cadence {
     throw new ScheduleError(`${text}: ${(err as Error).message}`);
   }
   const runs = job.nextRuns(64, new Date(0)).map((d) => d.getTime());
-  const future = job.nextRun(new Date());
-  if (runs.length === 0 || !future) throw new ScheduleError(`${text}: the expression never fires.`);
+  if (runs.length === 0) throw new ScheduleError(`${text}: the expression never fires.`);
   let minGap = Infinity;
   for (let i = 1; i < runs.length; i++) minGap = Math.min(minGap, runs[i]! - runs[i - 1]!);
   if (minGap < MIN_INTERVAL_HOURS * HOUR) {
@@ -106,9 +105,11 @@ function parseCron(body: string, text: string): Cadence {
 
 /**
  * Validates rotation rules as RotateSecret does and returns the schedule they describe.
- * A rule set with neither field is rejected: a rotation needs a schedule.
+ * A rule set with neither field is rejected: a rotation needs a schedule. With `now` (when rules
+ * are being set), a schedule must also still fire after it; rules stored earlier are read without
+ * `now`, so a cron limited to a year that has passed just has no next window.
  */
-export function parseRotationRules(rules: RotationRules): RotationSchedule {
+export function parseRotationRules(rules: RotationRules, options: { now?: number } = {}): RotationSchedule {
   const hasDays = rules.AutomaticallyAfterDays !== undefined && rules.AutomaticallyAfterDays !== null;
   const hasExpression = rules.ScheduleExpression !== undefined && rules.ScheduleExpression !== null;
   if (hasDays && hasExpression) {
@@ -134,7 +135,10 @@ export function parseRotationRules(rules: RotationRules): RotationSchedule {
     }
     schedule.explicitDurationMs = parseDuration(rules.Duration);
   }
-  checkWindowFits(schedule);
+  if (options.now !== undefined && cadence.kind === 'cron' && !cadence.cron.nextRun(new Date(options.now))) {
+    throw new ScheduleError(`${cadence.expression}: the expression never fires again.`);
+  }
+  checkWindowFits(schedule, options.now);
   return schedule;
 }
 
@@ -178,8 +182,8 @@ function* windowStarts(cadence: Cadence, after: number): Generator<number> {
   }
 }
 
-function checkWindowFits(schedule: RotationSchedule): void {
-  const probeFrom = startOfUtcDay(Date.UTC(2030, 0, 1)) - 1;
+function checkWindowFits(schedule: RotationSchedule, from = Date.UTC(2030, 0, 1)): void {
+  const probeFrom = startOfUtcDay(from) - 1;
   const starts: number[] = [];
   for (const start of windowStarts(schedule.cadence, probeFrom)) {
     starts.push(start);

@@ -202,6 +202,31 @@ describe('RotateSecret', () => {
     expect((await clients.sm.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages).toEqual({ [initialVersion]: ['AWSCURRENT'] });
   });
 
+  it('forgets a stuck rotation once its AWSPENDING label is removed, so the schedule resumes', async () => {
+    const fn = await rotationFunction({ createSecret: 1 });
+    const { name, arn } = await secret();
+    const { VersionId: token } = await clients.sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn.arn, RotationRules: { AutomaticallyAfterDays: 1 } }));
+    await waitForEvent(arn, 'RotationFailed');
+    await clients.sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
+    const { secrets } = await admin<{ secrets: Array<{ arn: string; inProgress?: unknown }> }>(cloud.url, '/_local/rotations');
+    expect(secrets.find((s) => s.arn === arn)!.inProgress).toBeUndefined();
+    // and RotateSecret works again at once, with a token of its own
+    const again = await clients.sm.send(new RotateSecretCommand({ SecretId: name }));
+    expect(again.VersionId).not.toBe(token);
+    await waitForEvent(arn, 'RotationSucceeded');
+  });
+
+  it('changes nothing when RotateSecret is refused for a token already in use', async () => {
+    const fn = await rotationFunction();
+    const { name, initialVersion } = await secret();
+    await expect(
+      clients.sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn.arn, ClientRequestToken: initialVersion, RotationRules: { AutomaticallyAfterDays: 3 } })),
+    ).rejects.toMatchObject({ name: 'ResourceExistsException' });
+    const described = await clients.sm.send(new DescribeSecretCommand({ SecretId: name }));
+    expect(described.RotationEnabled).toBeUndefined();
+    expect(described.RotationRules).toBeUndefined();
+  });
+
   it('abandons a rotation in flight when a new current value is put by hand', async () => {
     const fn = await rotationFunction({ createSecret: 100 });
     const { name, arn } = await secret();

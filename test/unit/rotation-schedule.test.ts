@@ -57,7 +57,7 @@ describe('rule validation', () => {
     [{ ScheduleExpression: 'cron(0 8 ? * ? *)' }, /exactly one/],
     [{ ScheduleExpression: 'cron(0 61 * * ? *)' }, /hour/],
     [{ ScheduleExpression: 'cron(0 1,3 * * ? *)' }, /every 4 hours/],
-    [{ ScheduleExpression: 'cron(0 10 1 1 ? 2001)' }, /never fires/],
+    [{ ScheduleExpression: 'cron(0 10 1 1 ? 2001)' }, /never fires again/],
     [{ ScheduleExpression: 'cron(0 22 * * ? *)', Duration: '3h' }, /next UTC day/],
     [{ ScheduleExpression: 'rate(4 hours)', Duration: '5h' }, /next rotation window/],
     [{ ScheduleExpression: 'rate(1 days)', Duration: '25h' }, /1h to 24h/],
@@ -68,8 +68,16 @@ describe('rule validation', () => {
     [{ AutomaticallyAfterDays: 3, Duration: '2h' }, /ScheduleExpression/],
     [{}, /needs/],
   ])('rejects %j', (rules, message) => {
-    expect(() => parseRotationRules(rules)).toThrow(ScheduleError);
-    expect(() => parseRotationRules(rules)).toThrow(message);
+    const now = Date.UTC(2026, 10, 22);
+    expect(() => parseRotationRules(rules, { now })).toThrow(ScheduleError);
+    expect(() => parseRotationRules(rules, { now })).toThrow(message);
+  });
+
+  it('reads back stored rules whose last run has passed as having no next window', () => {
+    const rules = { ScheduleExpression: 'cron(0 10 1 12 ? 2026)' };
+    expect(() => parseRotationRules(rules, { now: Date.UTC(2026, 10, 22) })).not.toThrow();
+    const schedule = parseRotationRules(rules);
+    expect(nextWindow(schedule, Date.UTC(2026, 11, 2), Date.UTC(2026, 11, 2))).toBeUndefined();
   });
 
   it('accepts the schedules AWS documents', () => {

@@ -3,7 +3,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { everythingPublished, startRotatorCloud, type RotatorCloud } from '../../support/rotation-harness.ts';
 import { PUNCTUATION } from '../../../infra/local/cloud/services/secretsmanager/random-password.ts';
-import { mysqlPlugin } from '../../../services/rotator/plugins/mysql/index.ts';
+import { classify, mysqlPlugin } from '../../../services/rotator/plugins/mysql/index.ts';
 
 // The machine's MariaDB: root has no password over loopback, other users' passwords are checked.
 const ROOT = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
@@ -101,6 +101,31 @@ describe('mysql/mariadb', () => {
     expect(back.username).toBe(base);
     expect(await logsIn(base, back.password as string)).toBe(true);
     expect(await logsIn(`${base}_clone`, current.password as string)).toBe(true);
+  });
+
+  it('alternating users: a grant revoked from the original user does not survive on its clone', async () => {
+    const base = await createUser('revoke-pass-1');
+    await asRoot(`GRANT SELECT, DELETE ON ${DB}.orders TO ?@?`, [base, '%']);
+    const admin = await createUser('admin-pass-2', `rcpadm2${process.pid % 10000}`);
+    await asRoot('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [admin, '%']);
+    const { arn: masterArn } = await rc.createSecret(secretFor(admin, 'admin-pass-2'));
+    const { arn } = await rc.createSecret(secretFor(base, 'revoke-pass-1', { masterarn: masterArn }));
+    expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded'); // clone made, with DELETE
+    await asRoot(`REVOKE DELETE ON ${DB}.orders FROM ?@?`, [base, '%']);
+    expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded'); // back to the original
+    expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded'); // to the clone again: grants re-synced
+    const grants = (await asRoot('SHOW GRANTS FOR ?@?', [`${base}_clone`, '%'])) as Array<Record<string, string>>;
+    const text = grants.map((g) => Object.values(g)[0]).join('\n');
+    expect(text).toContain('SELECT');
+    expect(text).not.toContain('DELETE');
+  });
+
+  it('keeps new passwords out of the error when the server quotes a rejected statement', () => {
+    const err = Object.assign(new Error("You have an error in your SQL syntax; near '() IDENTIFIED BY 'NEW-SECRET-PW'' at line 1"), { code: 'ER_PARSE_ERROR', errno: 1064 });
+    const reported = classify(err, 'mysql 127.0.0.1:3306', { engine: 'mysql', host: 'h', port: 3306, username: 'u', password: 'OLD-PW' }, ['NEW-SECRET-PW']);
+    expect(reported.message).not.toContain('NEW-SECRET-PW');
+    const other = classify(new Error('odd failure mentioning NEW-SECRET-PW and OLD-PW'), 'mysql', { engine: 'mysql', host: 'h', port: 3306, username: 'u', password: 'OLD-PW' }, ['NEW-SECRET-PW']);
+    expect(other.message).not.toMatch(/NEW-SECRET-PW|OLD-PW/);
   });
 
   it('handles a quoted user name and every allowed password character', async () => {

@@ -13,7 +13,11 @@ const schema = z.extend(credentialSchema(ENGINES, 3306), {
   dbname: z.optional(text(64)),
 });
 
-function classify(err: unknown, where: string, credential: Credential): RotationError {
+/**
+ * `secrets` are every password the failed statement carried: the server quotes statements back
+ * (a syntax error repeats the rest of it), and mysql2 has already filled in the `?` values.
+ */
+export function classify(err: unknown, where: string, credential: Credential, secrets: string[] = []): RotationError {
   const network = networkFailure(err, where);
   if (network) return network;
   const codes = errorCodes(err);
@@ -22,7 +26,8 @@ function classify(err: unknown, where: string, credential: Credential): Rotation
     return failure('PermissionDenied', where, `permission denied for user "${credential.username}"`);
   }
   if (codes.includes('ER_BAD_DB_ERROR')) return failure('ServiceError', where, 'the database named by "dbname" does not exist');
-  return serviceError(err, where, [credential.password]);
+  if (codes.includes('ER_PARSE_ERROR') || codes.includes('1064')) return failure('ServiceError', where, 'the server rejected a statement as invalid SQL (is this server a MySQL 5.7+ or MariaDB 10.2+?)');
+  return serviceError(err, where, [credential.password, ...secrets]);
 }
 
 const quoteName = (name: string) => `\`${name.replaceAll('`', '``')}\``;
@@ -34,15 +39,17 @@ class MysqlSession implements Session {
     private readonly credential: Credential,
     private readonly where: string,
     private readonly mariadb: boolean,
+    private readonly timeoutMs: number,
   ) {}
 
-  private async run<T = unknown>(sql: string, params: unknown[] = []): Promise<T> {
+  /** `secrets`: the passwords among `params`, cut out of any error the server reports. */
+  private async run<T = unknown>(sql: string, params: unknown[] = [], secrets: string[] = []): Promise<T> {
     try {
       // query() escapes every `?` value on the client: user names and passwords are never spliced in raw.
-      const [rows] = await this.connection.query(sql, params);
+      const [rows] = await this.connection.query({ sql, timeout: this.timeoutMs }, params);
       return rows as T;
     } catch (err) {
-      throw classify(err, this.where, this.credential);
+      throw classify(err, this.where, this.credential, secrets);
     }
   }
 
@@ -56,8 +63,8 @@ class MysqlSession implements Session {
 
   async changeOwnPassword(newPassword: string): Promise<void> {
     // Changing one's own password needs no privilege this way, in either server.
-    if (this.mariadb) await this.run('SET PASSWORD = PASSWORD(?)', [newPassword]);
-    else await this.run('ALTER USER USER() IDENTIFIED BY ?', [newPassword]);
+    if (this.mariadb) await this.run('SET PASSWORD = PASSWORD(?)', [newPassword], [newPassword]);
+    else await this.run('ALTER USER USER() IDENTIFIED BY ?', [newPassword], [newPassword]);
   }
 
   private async hosts(username: string): Promise<string[]> {
@@ -68,16 +75,21 @@ class MysqlSession implements Session {
   async setUserPassword(username: string, password: string): Promise<void> {
     const hosts = await this.hosts(username);
     if (hosts.length === 0) throw failure('ServiceError', this.where, `user "${username}" does not exist`);
-    for (const host of hosts) await this.run('ALTER USER ?@? IDENTIFIED BY ?', [username, host, password]);
+    for (const host of hosts) await this.run('ALTER USER ?@? IDENTIFIED BY ?', [username, host, password], [password]);
   }
 
-  /** Creates (or updates) the clone for every host the original user has, and replays the original's grants onto it. */
+  /**
+   * Creates (or updates) the clone for every host the original user has, takes away whatever the
+   * clone held, and replays the original's grants onto it: a privilege revoked from the original
+   * must not survive on its clone.
+   */
   async cloneUser(source: string, target: string, password: string): Promise<void> {
     const hosts = await this.hosts(source);
     if (hosts.length === 0) throw failure('ServiceError', this.where, `user "${source}" does not exist`);
     for (const host of hosts) {
-      await this.run('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [target, host, password]);
-      await this.run('ALTER USER ?@? IDENTIFIED BY ?', [target, host, password]);
+      await this.run('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [target, host, password], [password]);
+      await this.run('ALTER USER ?@? IDENTIFIED BY ?', [target, host, password], [password]);
+      await this.run('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?', [target, host]);
       const grants = await this.run<Array<Record<string, string>>>('SHOW GRANTS FOR ?@?', [source, host]);
       const from = `${quoteName(source)}@${quoteName(host)}`;
       const to = `${quoteName(target)}@${quoteName(host)}`;
@@ -85,7 +97,8 @@ class MysqlSession implements Session {
         const grant = Object.values(row)[0]!;
         if (!grant.includes(from)) continue;
         // SHOW GRANTS quotes the grantee exactly like `from`; the password hash clause is not copied.
-        await this.run(grant.replace(from, to).replace(/ IDENTIFIED (BY PASSWORD|VIA|WITH) .*?(?= WITH | REQUIRE |$)/, ''));
+        // A function replacement: `$&`-style patterns in a user name must not expand.
+        await this.run(grant.replace(from, () => to).replace(/ IDENTIFIED (BY PASSWORD|VIA|WITH) .*?(?= WITH | REQUIRE |$)/, ''));
       }
     }
   }
@@ -117,9 +130,15 @@ export const mysqlPlugin: ServicePlugin = {
           }),
         (err) => errorCodes(err).includes('HANDSHAKE_NO_SSL_SUPPORT') || /does not support secure connection/i.test((err as Error)?.message ?? ''),
       );
-      const [rows] = await value.query('SELECT VERSION() AS v');
-      const version = String((rows as Array<{ v: string }>)[0]?.v ?? '');
-      return new MysqlSession(value, transport, c, where, version.includes('MariaDB'));
+      let version: string;
+      try {
+        const [rows] = await value.query({ sql: 'SELECT VERSION() AS v', timeout: timeoutMs });
+        version = String((rows as Array<{ v: string }>)[0]?.v ?? '');
+      } catch (err) {
+        value.destroy();
+        throw err;
+      }
+      return new MysqlSession(value, transport, c, where, version.includes('MariaDB'), timeoutMs);
     } catch (err) {
       throw classify(err, where, c);
     }

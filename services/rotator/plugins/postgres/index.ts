@@ -13,14 +13,14 @@ const schema = z.extend(credentialSchema(['postgres', 'aurora-postgresql'], 5432
   dbname: z._default(text(63), 'postgres'),
 });
 
-function classify(err: unknown, where: string, credential: Credential): RotationError {
+function classify(err: unknown, where: string, credential: Credential, secrets: string[] = []): RotationError {
   const network = networkFailure(err, where);
   if (network) return network;
   const codes = errorCodes(err);
   if (codes.includes('28P01') || codes.includes('28000')) return failure('AuthenticationFailed', where, `authentication failed for user "${credential.username}"`);
   if (codes.includes('42501')) return failure('PermissionDenied', where, `permission denied for user "${credential.username}"`);
   if (codes.includes('3D000')) return failure('ServiceError', where, 'the database named by "dbname" does not exist');
-  return serviceError(err, where, [credential.password]);
+  return serviceError(err, where, [credential.password, ...secrets]);
 }
 
 class PostgresSession implements Session {
@@ -31,11 +31,12 @@ class PostgresSession implements Session {
     private readonly where: string,
   ) {}
 
-  private async run(sql: string, params: unknown[] = []): Promise<{ rows: Array<Record<string, unknown>> }> {
+  /** `secrets`: the verifier literals in `sql`, cut out of any error that quotes the statement. */
+  private async run(sql: string, params: unknown[] = [], secrets: string[] = []): Promise<{ rows: Array<Record<string, unknown>> }> {
     try {
       return await this.client.query(sql, params);
     } catch (err) {
-      throw classify(err, this.where, this.credential);
+      throw classify(err, this.where, this.credential, secrets);
     }
   }
 
@@ -52,12 +53,17 @@ class PostgresSession implements Session {
     return this.client.escapeLiteral(scramVerifier(password));
   }
 
+  private async setPassword(role: string, password: string, options = ''): Promise<void> {
+    const literal = this.password(password);
+    await this.run(`ALTER ROLE ${role} WITH ${options}PASSWORD ${literal}`, [], [literal, password]);
+  }
+
   async changeOwnPassword(newPassword: string): Promise<void> {
-    await this.run(`ALTER ROLE CURRENT_USER WITH PASSWORD ${this.password(newPassword)}`);
+    await this.setPassword('CURRENT_USER', newPassword);
   }
 
   async setUserPassword(username: string, password: string): Promise<void> {
-    await this.run(`ALTER ROLE ${this.client.escapeIdentifier(username)} WITH PASSWORD ${this.password(password)}`);
+    await this.setPassword(this.client.escapeIdentifier(username), password);
   }
 
   /** The clone is a member of the original role, so it holds exactly its privileges (as AWS's multi-user template does). */
@@ -65,9 +71,10 @@ class PostgresSession implements Session {
     const exists = await this.run('SELECT 1 FROM pg_roles WHERE rolname = $1', [target]);
     const role = this.client.escapeIdentifier(target);
     if (exists.rows.length === 0) {
-      await this.run(`CREATE ROLE ${role} WITH LOGIN PASSWORD ${this.password(password)} IN ROLE ${this.client.escapeIdentifier(source)}`);
+      const literal = this.password(password);
+      await this.run(`CREATE ROLE ${role} WITH LOGIN PASSWORD ${literal} IN ROLE ${this.client.escapeIdentifier(source)}`, [], [literal, password]);
     } else {
-      await this.run(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${this.password(password)}`);
+      await this.setPassword(role, password, 'LOGIN ');
       await this.run(`GRANT ${this.client.escapeIdentifier(source)} TO ${role}`);
     }
   }

@@ -14,9 +14,13 @@ const schema = z.extend(credentialSchema(['rabbitmq'], 15672), {
 });
 type RabbitCredential = z.infer<typeof schema>;
 
+/**
+ * Only a plaintext HTTP answer to the ClientHello ("wrong version number") means the server offers
+ * no TLS; a reset during the handshake is a network failure, never a reason to send Basic auth in clear.
+ */
 const tlsRefused = (err: unknown) =>
-  errorCodes(err).some((c) => c === 'ERR_SSL_WRONG_VERSION_NUMBER' || c === 'EPROTO' || c === 'ECONNRESET') ||
-  /wrong version number|before secure TLS connection/i.test(String((err as Error)?.message) + String(((err as Error)?.cause as Error)?.message));
+  errorCodes(err).includes('ERR_SSL_WRONG_VERSION_NUMBER') ||
+  /wrong version number/i.test(String((err as Error)?.message) + String(((err as Error)?.cause as Error)?.message));
 
 function classifyAmqp(err: unknown, where: string, credential: Credential): RotationError {
   const network = networkFailure(err, where);
@@ -36,7 +40,7 @@ class RabbitSession implements Session {
     private readonly where: string,
   ) {}
 
-  private call<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+  private call<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const { username, password } = this.credential;
     return httpJson<T>({ baseUrl: this.baseUrl, method, path, username, password, body, timeoutMs: this.timeoutMs, where: this.where });
   }
@@ -81,16 +85,26 @@ class RabbitSession implements Session {
     await this.call('PUT', `api/users/${encodeURIComponent(username)}`, { password, tags: await this.tagsOf(username) });
   }
 
-  /** Same tags, same per-vhost and topic permissions as the original user. */
+  /** Same tags, same per-vhost and topic permissions as the original user, and nothing the original no longer has. */
   async cloneUser(source: string, target: string, password: string): Promise<void> {
     const src = encodeURIComponent(source);
     const dst = encodeURIComponent(target);
     await this.call('PUT', `api/users/${dst}`, { password, tags: await this.tagsOf(source) });
-    const permissions = await this.call<Array<{ vhost: string; configure: string; write: string; read: string }>>('GET', `api/users/${src}/permissions`);
+    type Permission = { vhost: string; configure: string; write: string; read: string };
+    type TopicPermission = { vhost: string; exchange: string; write: string; read: string };
+    const permissions = await this.call<Permission[]>('GET', `api/users/${src}/permissions`);
+    const held = await this.call<Permission[]>('GET', `api/users/${dst}/permissions`);
+    for (const stale of held.filter((h) => !permissions.some((p) => p.vhost === h.vhost))) {
+      await this.call('DELETE', `api/permissions/${encodeURIComponent(stale.vhost)}/${dst}`);
+    }
     for (const p of permissions) {
       await this.call('PUT', `api/permissions/${encodeURIComponent(p.vhost)}/${dst}`, { configure: p.configure, write: p.write, read: p.read });
     }
-    const topics = await this.call<Array<{ vhost: string; exchange: string; write: string; read: string }>>('GET', `api/users/${src}/topic-permissions`);
+    const topics = await this.call<TopicPermission[]>('GET', `api/users/${src}/topic-permissions`);
+    const heldTopics = await this.call<TopicPermission[]>('GET', `api/users/${dst}/topic-permissions`);
+    for (const vhost of new Set(heldTopics.map((t) => t.vhost))) {
+      await this.call('DELETE', `api/topic-permissions/${encodeURIComponent(vhost)}/${dst}`);
+    }
     for (const t of topics) {
       await this.call('PUT', `api/topic-permissions/${encodeURIComponent(t.vhost)}/${dst}`, { exchange: t.exchange, write: t.write, read: t.read });
     }

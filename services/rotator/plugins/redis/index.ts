@@ -13,13 +13,14 @@ interface RedisLike {
   destroy(): void;
 }
 
-function classify(err: unknown, where: string, credential: Credential): RotationError {
+function classify(err: unknown, where: string, credential: Credential, secrets: string[] = []): RotationError {
   const network = networkFailure(err, where);
   if (network) return network;
   const message = (err as Error)?.message ?? '';
   if (/^WRONGPASS/.test(message)) return failure('AuthenticationFailed', where, `authentication failed for user "${credential.username}"`);
   if (/^NOPERM/.test(message)) return failure('PermissionDenied', where, `user "${credential.username}" lacks the permission for this ACL command`);
-  return serviceError(err, where, [credential.password]);
+  // Redis quotes a rejected ACL modifier back, so every password the command carried is cut out.
+  return serviceError(err, where, [credential.password, ...secrets]);
 }
 
 /**
@@ -55,13 +56,24 @@ class RedisSession implements Session {
     readonly transport: Session['transport'],
     private readonly credential: Credential,
     private readonly where: string,
+    private readonly timeoutMs: number,
   ) {}
 
-  private async run(args: string[]): Promise<unknown> {
+  /** One command, failed (and the connection dropped) if the server does not answer in time. */
+  private async run(args: string[], secrets: string[] = []): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.client.destroy();
+        reject(new RotationError('ConnectionTimeout', `${this.where}: no answer within the connection timeout`));
+      }, this.timeoutMs);
+    });
     try {
-      return await this.client.sendCommand(args);
+      return await Promise.race([this.client.sendCommand(args), timeout]);
     } catch (err) {
-      throw classify(err, this.where, this.credential);
+      throw classify(err, this.where, this.credential, secrets);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -75,15 +87,15 @@ class RedisSession implements Session {
 
   // Each rule is its own argument, so no password or user name can inject another ACL rule.
   async changeOwnPassword(newPassword: string): Promise<void> {
-    await this.run(['ACL', 'SETUSER', this.credential.username, 'resetpass', `>${newPassword}`]);
+    await this.run(['ACL', 'SETUSER', this.credential.username, 'resetpass', `>${newPassword}`], [newPassword]);
   }
 
   async setUserPassword(username: string, password: string): Promise<void> {
-    await this.run(['ACL', 'SETUSER', username, 'resetpass', `>${password}`]);
+    await this.run(['ACL', 'SETUSER', username, 'resetpass', `>${password}`], [password]);
   }
 
   async setUserPasswords(username: string, passwords: string[]): Promise<void> {
-    await this.run(['ACL', 'SETUSER', username, 'resetpass', ...passwords.map((p) => `>${p}`)]);
+    await this.run(['ACL', 'SETUSER', username, 'resetpass', ...passwords.map((p) => `>${p}`)], passwords);
   }
 
   /** Copies the original user's rules (state, keys, channels, commands) to the clone, with the clone's own password. */
@@ -96,7 +108,7 @@ class RedisSession implements Session {
       .slice(2)
       .filter((rule) => !/^[#<>!]/.test(rule) && rule !== 'nopass');
     // Clear what the clone had without `reset`, which would add flags the original does not have.
-    await this.run(['ACL', 'SETUSER', target, 'resetkeys', 'resetchannels', 'nocommands', 'clearselectors', 'resetpass', ...rules, `>${password}`]);
+    await this.run(['ACL', 'SETUSER', target, 'resetkeys', 'resetchannels', 'nocommands', 'clearselectors', 'resetpass', ...rules, `>${password}`], [password]);
   }
 }
 
@@ -136,7 +148,7 @@ export const redisPlugin: ServicePlugin = {
         },
         tlsRefused,
       );
-      return new RedisSession(value, transport, c, where);
+      return new RedisSession(value, transport, c, where, timeoutMs);
     } catch (err) {
       throw classify(err, where, c);
     }

@@ -63,7 +63,8 @@ export class EventStore {
     this.events.push(...events);
     const byBus = new Map<string, string>();
     for (const event of events) byBus.set(event['event-bus-name'], (byBus.get(event['event-bus-name']) ?? '') + `${JSON.stringify(event)}\n`);
-    this.appending = this.appending.then(async () => {
+    // A failed write (a full disk) fails its own callers, not every later append.
+    this.appending = this.appending.catch(() => undefined).then(async () => {
       await mkdir(this.dir, { recursive: true, mode: 0o711 });
       for (const [bus, lines] of byBus) await appendFile(this.fileFor(bus), lines, { mode: 0o600 });
     });

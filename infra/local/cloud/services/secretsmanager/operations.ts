@@ -218,6 +218,7 @@ export class SecretsManagerService {
     for (const stage of stages) moveStage(secret, stage, version);
     if (!versionWithStage(secret, AWSCURRENT)) moveStage(secret, AWSCURRENT, version);
     if (pending && pending !== version && stages.includes(AWSCURRENT)) this.abandonRotation(secret, pending);
+    this.rotation.reconcile(secret);
     secret.lastChanged = now;
     secret.lastValueChange = now;
     pruneDeprecatedVersions(secret, now);
@@ -229,7 +230,7 @@ export class SecretsManagerService {
     removeStage(pending, AWSPENDING);
     const token = secret.rotation.inProgress?.token ?? pending.id;
     secret.rotation.inProgress = undefined;
-    void this.rotation.emit('RotationAbandoned', secret.arn, token);
+    this.rotation.emit('RotationAbandoned', secret.arn, token).catch((err: unknown) => console.error(`[local-cloud] RotationAbandoned event not stored: ${(err as Error).message}`));
   }
 
   private requireToken(tokenValue: string | undefined): string {
@@ -382,6 +383,7 @@ export class SecretsManagerService {
         }
         secret.lastChanged = ctx.clock.now();
         pruneDeprecatedVersions(secret, ctx.clock.now());
+        this.rotation.reconcile(secret);
         return { ARN: secret.arn, Name: secret.name };
       },
 
@@ -520,14 +522,21 @@ export class SecretsManagerService {
             throw invalidParameter('You cannot specify both rotation frequency and schedule expression together.');
           }
           try {
-            parseRotationRules(input.RotationRules);
+            parseRotationRules(input.RotationRules, { now: ctx.clock.now() });
           } catch (err) {
             scheduleError(err);
           }
         }
         const lambdaArn = input.RotationLambdaARN ?? secret.rotation.lambdaArn;
         if (!lambdaArn) throw invalidRequest('No Lambda rotation function ARN is associated with this secret.');
-        if (unfinishedPendingVersion(secret)) throw invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.");
+        // A rotation still finishing (AWSCURRENT moved, AWSPENDING not yet cleared) counts as unfinished too.
+        if (unfinishedPendingVersion(secret) || this.rotation.isBusy(secret.arn)) {
+          throw invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.");
+        }
+        const versionId = input.RotateImmediately === false ? undefined : (input.ClientRequestToken ?? randomUUID());
+        if (versionId && findVersion(secret, versionId)) {
+          throw resourceExists(`You can't use ClientRequestToken ${versionId} because that value is already in use for a version of secret ${secret.arn}.`);
+        }
         if (!this.rotation.canInvoke(lambdaArn, secret)) {
           throw new AwsError(
             'AccessDeniedException',
@@ -541,11 +550,7 @@ export class SecretsManagerService {
           await this.rotation.testConfiguration(secret, lambdaArn);
           return { ARN: secret.arn, Name: secret.name };
         }
-        const versionId = input.ClientRequestToken ?? randomUUID();
-        if (findVersion(secret, versionId)) {
-          throw resourceExists(`You can't use ClientRequestToken ${versionId} because that value is already in use for a version of secret ${secret.arn}.`);
-        }
-        const attempt = this.rotation.begin(secret, versionId);
+        const attempt = this.rotation.begin(secret, versionId!);
         // Rotation runs after the call returns, as the service's does.
         setImmediate(() => void this.rotation.kick(secret.arn));
         return { ARN: secret.arn, Name: secret.name, VersionId: attempt.token };

@@ -7,6 +7,7 @@ import {
   AWSCURRENT,
   AWSPENDING,
   findVersion,
+  moveStage,
   removeStage,
   unfinishedPendingVersion,
   type RotationAttempt,
@@ -46,8 +47,26 @@ export class RotationEngine {
 
   /** Marks a new rotation as started: a pending version with no value yet, owned by `token`. */
   begin(secret: SecretRecord, token: string = randomUUID()): RotationAttempt {
-    secret.versions.push({ id: token, created: this.ctx.clock.now(), stages: [AWSPENDING] });
+    const version = { id: token, created: this.ctx.clock.now(), stages: [] as string[] };
+    secret.versions.push(version);
+    moveStage(secret, AWSPENDING, version);
     return this.adopt(secret, token);
+  }
+
+  /** A rotation (or a configuration test) of this secret is running right now. */
+  isBusy(secretArn: string): boolean {
+    return this.running.has(secretArn);
+  }
+
+  /**
+   * Forgets a rotation whose version no longer carries AWSPENDING (a user removed the label, the
+   * documented fix for a stuck rotation, or a new value superseded it), so scheduling resumes.
+   */
+  reconcile(secret: SecretRecord): void {
+    const attempt = secret.rotation.inProgress;
+    if (attempt && !this.running.has(secret.arn) && !findVersion(secret, attempt.token)?.stages.includes(AWSPENDING)) {
+      secret.rotation.inProgress = undefined;
+    }
   }
 
   private adopt(secret: SecretRecord, token: string): RotationAttempt {
@@ -90,6 +109,13 @@ export class RotationEngine {
     const lambdaArn = secret?.rotation.lambdaArn;
     if (!secret || !attempt || !lambdaArn) return;
     const token = attempt.token;
+    const stages = findVersion(secret, token)?.stages ?? [];
+    if (!stages.includes(AWSPENDING) && !stages.includes(AWSCURRENT)) {
+      // Its pending version was taken away: nothing left to retry.
+      secret.rotation.inProgress = undefined;
+      await this.ctx.save();
+      return;
+    }
     attempt.attempts += 1;
     await this.ctx.save();
     await this.emit('RotationStarted', secret.arn, token);
@@ -172,18 +198,23 @@ export class RotationEngine {
     for (const secret of this.ctx.state.secrets) {
       const rotation = secret.rotation;
       if (secret.deletedDate !== undefined || !rotation.enabled || !rotation.lambdaArn || this.running.has(secret.arn)) continue;
-      if (rotation.inProgress) {
-        if (now >= rotation.inProgress.nextAttemptAt) started.push(secret.arn);
-        continue;
+      try {
+        if (rotation.inProgress) {
+          if (now >= rotation.inProgress.nextAttemptAt) started.push(secret.arn);
+          continue;
+        }
+        const window = this.window(secret, now);
+        if (!window || now < window.start) continue;
+        // A pending version left behind (a cancelled or crashed rotation) is reattempted, not replaced.
+        const leftover = unfinishedPendingVersion(secret);
+        if (leftover) this.adopt(secret, leftover.id);
+        else this.begin(secret);
+        changed = true;
+        started.push(secret.arn);
+      } catch (err) {
+        // One secret's bad state must not stop the others' rotations.
+        console.error(`[local-cloud] scheduler skipped ${secret.arn}: ${(err as Error).message}`);
       }
-      const window = this.window(secret, now);
-      if (!window || now < window.start) continue;
-      // A pending version left behind (a cancelled or crashed rotation) is reattempted, not replaced.
-      const leftover = unfinishedPendingVersion(secret);
-      if (leftover) this.adopt(secret, leftover.id);
-      else this.begin(secret);
-      changed = true;
-      started.push(secret.arn);
     }
     if (changed) await this.ctx.save();
     for (const arn of started) void this.kick(arn);
@@ -195,12 +226,23 @@ export class RotationEngine {
    * running the testSecret step ... creates an AWSPENDING version of the secret and then removes it."
    * Returns the failure, if any; the caller decides what to report.
    */
-  async testConfiguration(secret: SecretRecord, lambdaArn: string): Promise<string | undefined> {
+  testConfiguration(secret: SecretRecord, lambdaArn: string): Promise<string | undefined> {
+    // Registered as running, so the scheduler can neither adopt the probe nor start a rotation meanwhile.
+    const test = this.runConfigurationTest(secret, lambdaArn).finally(() => this.running.delete(secret.arn));
+    this.running.set(
+      secret.arn,
+      test.then(() => undefined, () => undefined),
+    );
+    return test;
+  }
+
+  private async runConfigurationTest(secret: SecretRecord, lambdaArn: string): Promise<string | undefined> {
     const current = secret.versions.find((v) => v.stages.includes(AWSCURRENT));
     if (!current) return undefined;
     const token = randomUUID();
-    const probe = { id: token, created: this.ctx.clock.now(), stages: [AWSPENDING], secretString: current.secretString, secretBinary: current.secretBinary };
+    const probe = { id: token, created: this.ctx.clock.now(), stages: [] as string[], secretString: current.secretString, secretBinary: current.secretBinary };
     secret.versions.push(probe);
+    moveStage(secret, AWSPENDING, probe);
     await this.ctx.save();
     try {
       const result = await this.lambda.invoke(lambdaArn, { Step: 'testSecret', SecretId: secret.arn, ClientRequestToken: token });
