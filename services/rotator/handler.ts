@@ -10,7 +10,7 @@ import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
 import { pluginFor } from './plugins/registry.ts';
 import { SecretStore } from './secret-store.ts';
-import { runStep, type RotatorDeps } from './step-protocol.ts';
+import { runPreflight, runStep, type RotatorDeps } from './step-protocol.ts';
 
 /**
  * The fleet rotator Lambda: Secrets Manager invokes it four times per rotation. Everything built
@@ -43,6 +43,8 @@ export const handler = middy<unknown, unknown, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(idempotency)
   .handler(async (event) => {
+    // Onboarding's preflight goes through the rotator: it is the only role that reads secret values.
+    if ((event as { Step?: unknown })?.Step === 'preflight') return runPreflight(event, deps);
     await runStep(event, deps);
     return null;
   });

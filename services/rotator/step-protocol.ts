@@ -11,6 +11,8 @@ import { STEPS, STRATEGIES, type Credential, type RotationEvent, type ServicePlu
  */
 
 export const STRATEGY_TAG = 'rcp:rotation-strategy';
+/** The service type of a secret whose value has no `engine` key (set by onboarding from the request). */
+export const SERVICE_TYPE_TAG = 'rcp:service-type';
 const CLONE_SUFFIX = '_clone';
 
 export interface RotatorLog {
@@ -40,6 +42,15 @@ const eventSchema = z.object({
   ClientRequestToken: z.string().check(z.minLength(1)),
 });
 
+/** Onboarding asks the rotator (the only role that reads secret values) whether a secret can be rotated. */
+const preflightSchema = z.object({
+  Step: z.literal('preflight'),
+  SecretId: z.string().check(z.minLength(1)),
+  ClientRequestToken: z.string().check(z.minLength(1)),
+  Strategy: z.optional(z.enum(STRATEGIES)),
+  ServiceType: z.optional(z.string()),
+});
+
 /** What one step knows about the secret after DescribeSecret. */
 interface StepContext {
   arn: string;
@@ -67,7 +78,7 @@ function versionWith(metadata: DescribeSecretCommandOutput, stage: string): stri
 }
 
 /** Parses a version's value into a checked credential. Errors name keys, never values. */
-export function parseSecret(raw: string | undefined, which: string, pluginFor: RotatorDeps['pluginFor']): ParsedSecret {
+export function parseSecret(raw: string | undefined, which: string, pluginFor: RotatorDeps['pluginFor'], defaultEngine?: string): ParsedSecret {
   if (raw === undefined) throw new RotationError('InvalidSecret', `the ${which} version has no value`);
   let value: unknown;
   try {
@@ -76,9 +87,9 @@ export function parseSecret(raw: string | undefined, which: string, pluginFor: R
     throw new RotationError('InvalidSecret', `the ${which} value is not valid JSON`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RotationError('InvalidSecret', `the ${which} value is not a JSON object`);
-  const object = value as Record<string, unknown>;
+  const object = (typeof (value as Record<string, unknown>).engine === 'string' || !defaultEngine ? value : { ...value, engine: defaultEngine }) as Record<string, unknown>;
   const engine = object.engine;
-  if (typeof engine !== 'string') throw new RotationError('InvalidSecret', `the ${which} value has no "engine" key naming the service type`);
+  if (typeof engine !== 'string') throw new RotationError('InvalidSecret', `the ${which} value has no "engine" key naming the service type (nor is the secret tagged ${SERVICE_TYPE_TAG})`);
   const plugin = pluginFor(engine);
   if (!plugin) throw new RotationError('InvalidSecret', `the ${which} value names engine "${engine.slice(0, 40)}", which the fleet rotator does not serve`);
   const parsed = plugin.schema.safeParse(object);
@@ -89,8 +100,10 @@ export function parseSecret(raw: string | undefined, which: string, pluginFor: R
   return { plugin, credential: parsed.data, raw: object };
 }
 
-function strategyOf(ctx: StepContext, parsed: ParsedSecret): Strategy {
-  const tagged = ctx.metadata.Tags?.find((t) => t.Key === STRATEGY_TAG)?.Value;
+const serviceTypeOf = (ctx: StepContext) => ctx.metadata.Tags?.find((t) => t.Key === SERVICE_TYPE_TAG)?.Value;
+
+function strategyOf(ctx: StepContext, parsed: ParsedSecret, requested?: Strategy): Strategy {
+  const tagged = requested ?? ctx.metadata.Tags?.find((t) => t.Key === STRATEGY_TAG)?.Value;
   if (tagged !== undefined && !(STRATEGIES as readonly string[]).includes(tagged)) {
     throw new RotationError('UnsupportedStrategy', `tag ${STRATEGY_TAG} is "${tagged}"; use one of ${STRATEGIES.join(', ')}`);
   }
@@ -124,7 +137,7 @@ async function tryLogin(parsed: ParsedSecret, deps: RotatorDeps): Promise<{ sess
 async function createSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResult> {
   if (await deps.store.version(ctx.arn, ctx.token)) return { step: 'createSecret', outcome: 'already-done' };
   if (!ctx.currentVersionId) throw new RotationError('InvalidSecret', 'the secret has no AWSCURRENT version to rotate from');
-  const current = parseSecret(await deps.store.version(ctx.arn, ctx.currentVersionId), 'current', deps.pluginFor);
+  const current = parseSecret(await deps.store.version(ctx.arn, ctx.currentVersionId), 'current', deps.pluginFor, serviceTypeOf(ctx));
   ctx.engine = current.credential.engine;
   ctx.strategy = strategyOf(ctx, current);
   const username = ctx.strategy === 'alternating-users' ? alternateUser(current.credential.username) : current.credential.username;
@@ -150,9 +163,9 @@ function checkSameResource(current: ParsedSecret, other: ParsedSecret, which: st
 }
 
 async function setSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResult> {
-  const pending = parseSecret(await deps.store.version(ctx.arn, ctx.token), 'pending', deps.pluginFor);
+  const pending = parseSecret(await deps.store.version(ctx.arn, ctx.token), 'pending', deps.pluginFor, serviceTypeOf(ctx));
   if (!ctx.currentVersionId) throw new RotationError('InvalidSecret', 'the secret has no AWSCURRENT version');
-  const current = parseSecret(await deps.store.version(ctx.arn, ctx.currentVersionId), 'current', deps.pluginFor);
+  const current = parseSecret(await deps.store.version(ctx.arn, ctx.currentVersionId), 'current', deps.pluginFor, serviceTypeOf(ctx));
   ctx.engine = current.credential.engine;
   ctx.username = pending.credential.username;
   const strategy = (ctx.strategy = strategyOf(ctx, current));
@@ -173,7 +186,7 @@ async function setSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResul
   if ('session' in currentLogin) working = { parsed: current, session: currentLogin.session };
   else causes.push(`current: ${currentLogin.error.message}`);
   if (!working && ctx.previousVersionId) {
-    const previous = parseSecret(await deps.store.version(ctx.arn, ctx.previousVersionId), 'previous', deps.pluginFor);
+    const previous = parseSecret(await deps.store.version(ctx.arn, ctx.previousVersionId), 'previous', deps.pluginFor, serviceTypeOf(ctx));
     checkSameResource(current, previous, 'previous', { same: true, alternate: alternating });
     const previousLogin = await tryLogin(previous, deps);
     if ('session' in previousLogin) {
@@ -197,7 +210,7 @@ async function setSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResul
     }
     // alternating-users and dual-password with an admin credential act through it.
     if (pending.credential.masterarn) {
-      const master = parseSecret(await deps.store.current(pending.credential.masterarn), 'admin (masterarn)', deps.pluginFor);
+      const master = parseSecret(await deps.store.current(pending.credential.masterarn), 'admin (masterarn)', deps.pluginFor, current.credential.engine);
       if (master.credential.host !== current.credential.host || master.credential.port !== current.credential.port) {
         throw new RotationError('GuardRefused', 'the admin credential (masterarn) is for another host than this secret');
       }
@@ -228,7 +241,7 @@ async function setSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResul
 }
 
 async function testSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResult> {
-  const pending = parseSecret(await deps.store.version(ctx.arn, ctx.token), 'pending', deps.pluginFor);
+  const pending = parseSecret(await deps.store.version(ctx.arn, ctx.token), 'pending', deps.pluginFor, serviceTypeOf(ctx));
   ctx.engine = pending.credential.engine;
   ctx.username = pending.credential.username;
   const session = await open(pending, deps);
@@ -305,5 +318,53 @@ export async function runStep(rawEvent: unknown, deps: RotatorDeps): Promise<Ste
     const error = err instanceof RotationError ? err : new RotationError('AwsError', `${(err as Error).name}: ${(err as Error).message}`.slice(0, 300));
     await report('failed', error);
     throw error;
+  }
+}
+
+export interface PreflightResult {
+  secretArn: string;
+  engine: string;
+  strategy: Strategy;
+  username: string;
+  transport: Transport;
+}
+
+/**
+ * Before onboarding changes anything: the secret parses for its service type, the strategy fits,
+ * the current credential logs in, and for an admin-backed strategy the admin credential (same
+ * host) logs in too. Throws the real cause otherwise; changes nothing either way.
+ */
+export async function runPreflight(rawEvent: unknown, deps: RotatorDeps): Promise<PreflightResult> {
+  const parsed = preflightSchema.safeParse(rawEvent);
+  if (!parsed.success) throw new RotationError('ProtocolViolation', 'a preflight event needs Step "preflight", SecretId and ClientRequestToken');
+  const event = parsed.data;
+  const started = Date.now();
+  const metadata = await deps.store.describe(event.SecretId);
+  const ctx: StepContext = { arn: metadata.ARN!, token: event.ClientRequestToken, metadata, currentVersionId: versionWith(metadata, 'AWSCURRENT') };
+  if (!ctx.currentVersionId) throw new RotationError('InvalidSecret', 'the secret has no AWSCURRENT version: store the credential first');
+  const current = parseSecret(await deps.store.version(ctx.arn, ctx.currentVersionId), 'current', deps.pluginFor, event.ServiceType ?? serviceTypeOf(ctx));
+  const strategy = strategyOf(ctx, current, event.Strategy);
+  const sessions: Session[] = [];
+  try {
+    const login = await tryLogin(current, deps);
+    if ('error' in login) throw login.error;
+    sessions.push(login.session);
+    if (current.credential.masterarn && strategy !== 'single-user') {
+      const master = parseSecret(await deps.store.current(current.credential.masterarn), 'admin (masterarn)', deps.pluginFor, current.credential.engine);
+      if (master.credential.host !== current.credential.host || master.credential.port !== current.credential.port) {
+        throw new RotationError('GuardRefused', 'the admin credential (masterarn) is for another host than this secret');
+      }
+      const admin = await tryLogin(master, deps);
+      if ('error' in admin) throw new RotationError(admin.error.errorClass, `admin credential (masterarn): ${admin.error.message}`);
+      sessions.push(admin.session);
+    }
+    const result = { secretArn: ctx.arn, engine: current.credential.engine, strategy, username: current.credential.username, transport: login.session.transport };
+    deps.log.info('preflight succeeded', { ...result, durationMs: Date.now() - started });
+    return result;
+  } catch (err) {
+    deps.log.warn('preflight failed', { secretArn: ctx.arn, errorClass: (err as RotationError).errorClass, errorMessage: (err as Error).message });
+    throw err;
+  } finally {
+    for (const session of sessions) await session.close().catch(() => undefined);
   }
 }

@@ -227,6 +227,45 @@ describe('postgres, the step protocol and its guards', () => {
   });
 });
 
+describe('postgres, preflight for onboarding', () => {
+  async function preflight(secretId: string, extra: Record<string, unknown> = {}) {
+    const out = await rc.clients.lambda.send(
+      new InvokeCommand({ FunctionName: 'fleet-rotator', Payload: Buffer.from(JSON.stringify({ Step: 'preflight', SecretId: secretId, ClientRequestToken: `onb-${randomUUID()}`, ...extra })) }),
+    );
+    return { error: out.FunctionError, payload: JSON.parse(Buffer.from(out.Payload!).toString()) as Record<string, unknown> };
+  }
+
+  it('answers what it found when the current credential logs in, and changes nothing', async () => {
+    const user = await createUser('preflight-pass-1');
+    const { arn } = await rc.createSecret(secretFor(user, 'preflight-pass-1'));
+    const result = await preflight(arn);
+    expect(result.error).toBeUndefined();
+    expect(result.payload).toMatchObject({ secretArn: arn, engine: 'postgres', strategy: 'single-user', username: user, transport: 'plaintext-fallback' });
+    expect(Object.keys(await rc.stages(arn))).toHaveLength(1);
+    expect(await logsIn(user, 'preflight-pass-1')).toBe(true);
+  });
+
+  it('takes the service type from the request when the secret has no engine key, and checks the admin credential', async () => {
+    const user = await createUser('preflight-pass-2');
+    const { arn: masterArn } = await rc.createSecret(secretFor(db.admin.username, db.admin.password));
+    const { engine: _engine, ...withoutEngine } = secretFor(user, 'preflight-pass-2', { masterarn: masterArn });
+    const { arn } = await rc.createSecret(withoutEngine);
+    const result = await preflight(arn, { ServiceType: 'postgres', Strategy: 'alternating-users' });
+    expect(result.payload).toMatchObject({ engine: 'postgres', strategy: 'alternating-users' });
+    const unsupported = await preflight(arn, { ServiceType: 'postgres', Strategy: 'dual-password' });
+    expect(unsupported.payload.errorType).toBe('UnsupportedStrategy');
+  });
+
+  it('names the cause when the credential does not log in', async () => {
+    const user = await createUser('preflight-pass-3');
+    const { arn } = await rc.createSecret(secretFor(user, 'wrong'));
+    const result = await preflight(arn);
+    expect(result.error).toBe('Unhandled');
+    expect(result.payload.errorType).toBe('AuthenticationFailed');
+    expect(JSON.stringify(result.payload)).not.toContain('wrong');
+  });
+});
+
 describe('postgres, broken secrets and broken services', () => {
   it.each([
     ['broken JSON', '{"engine":"postgres", "host": '],
