@@ -1,7 +1,7 @@
 import { faultConfigSchema } from './cloud/faults.ts';
 import { DEFAULT_PORT, startLocalCloud, type LocalCloud } from './cloud/server.ts';
 import { builtinFunctions } from './functions.ts';
-import { ensureRotatorResources, useLocalCloudForInProcessFunctions } from './rotator-resources.ts';
+import { ensureStackResources, useLocalCloudForInProcessFunctions } from './stack-resources.ts';
 
 export interface CloudSettings {
   port: number;
@@ -51,7 +51,7 @@ export function cloudSettings(flags: { port?: string; stateDir?: string; clockSc
 export async function startCloudRuntime(settings: CloudSettings): Promise<LocalCloud> {
   const cloud = await startLocalCloud({ ...settings, functions: await builtinFunctions() });
   useLocalCloudForInProcessFunctions(cloud.url, cloud.region);
-  await ensureRotatorResources(cloud.url, cloud.region);
+  await ensureStackResources(cloud.url, cloud.region);
   return cloud;
 }
 

@@ -26,7 +26,8 @@ export type DetailType = (typeof DETAIL_TYPES)[number];
  */
 const nonEmpty = () => z.string().check(z.minLength(1));
 export const auditDetailSchema = z.strictObject({
-  secretArn: z.string().check(z.startsWith('arn:')),
+  /** The secret's ARN once known; before that (a secret that could not be found) the id as requested. */
+  secretArn: nonEmpty(),
   account: z.string().check(z.regex(/^\d{12}$/)),
   region: nonEmpty(),
   onboardingId: z.optional(z.string()),

@@ -5,6 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/aws/bin/app.ts';
+import { synthesizedWorkflowDefinition, workflowDefinitionFrom } from '../../infra/local/workflow-runner.ts';
 
 let templates: Record<string, Template>;
 
@@ -57,5 +58,35 @@ describe('the audit stack', () => {
   it('archives every audit event for a year', () => {
     templates.RcpAudit!.hasResourceProperties('AWS::Events::EventBus', { Name: 'rcp-audit' });
     templates.RcpAudit!.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365, EventPattern: { source: ['secret-rotation-control-plane'] } });
+  });
+});
+
+describe('the control plane stack', () => {
+  it('runs the onboarding workflow as a Standard state machine with logging and tracing', () => {
+    templates.RcpControlPlane!.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'rcp-onboarding',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+    templates.RcpControlPlane!.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'rcp-control-plane',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byTeam' })],
+    });
+  });
+
+  it('never lets onboarding read a secret value: only the rotator may', () => {
+    const policies = Object.values(templates.RcpControlPlane!.findResources('AWS::IAM::Policy'));
+    expect(JSON.stringify(policies)).not.toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('is the workflow the embedded default runs: the local runner executes exactly this ASL', () => {
+    const deployed = workflowDefinitionFrom(templates.RcpControlPlane!.toJSON() as Parameters<typeof workflowDefinitionFrom>[0]);
+    expect(synthesizedWorkflowDefinition()).toEqual(deployed);
+    const states = deployed.States as Record<string, { Type: string; Catch?: unknown[] }>;
+    for (const name of ['Validate', 'EnsureNetwork', 'Preflight', 'EnsureInvokePermission', 'TagSecret', 'ConfigureRotation', 'CheckFirstRotation']) {
+      expect(states[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Compensate' }]);
+    }
   });
 });

@@ -9,16 +9,27 @@ import { join } from 'node:path';
 import { bundleLambda } from './lambda-bundle.ts';
 
 /** Every Lambda of the product: Node 22 on arm64, bundled by `bundleLambda`, its own log group with a retention. */
-export function productFunction(scope: Construct, id: string, entry: string, props: Partial<FunctionProps> = {}): LambdaFunction {
-  const outdir = mkdtempSync(join(tmpdir(), 'rcp-lambda-'));
-  bundleLambda(entry, outdir);
+const bundles = new Map<string, string>();
+
+/**
+ * `bundle: false` synthesises without building code (the embedded default only needs the
+ * workflow's ASL); functions sharing an entry share one bundle.
+ */
+export function productFunction(scope: Construct, id: string, entry: string, props: Partial<FunctionProps> & { bundle?: boolean } = {}): LambdaFunction {
+  const { bundle = true, ...functionProps } = props;
+  let outdir = bundles.get(entry);
+  if (bundle && !outdir) {
+    outdir = mkdtempSync(join(tmpdir(), 'rcp-lambda-'));
+    bundleLambda(entry, outdir);
+    bundles.set(entry, outdir);
+  }
   const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS });
   // Its own role that may write only its own log group (instead of the broad managed policy).
   const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   logGroup.grantWrite(role);
   return new LambdaFunction(scope, id, {
     role,
-    code: Code.fromAsset(outdir),
+    code: bundle ? Code.fromAsset(outdir!) : Code.fromInline('export const handler = () => { throw new Error("synthesised without code"); };'),
     handler: 'handler.handler',
     runtime: Runtime.NODEJS_22_X,
     architecture: Architecture.ARM_64,
@@ -26,6 +37,6 @@ export function productFunction(scope: Construct, id: string, entry: string, pro
     timeout: Duration.seconds(30),
     tracing: Tracing.ACTIVE,
     logGroup,
-    ...props,
+    ...functionProps,
   });
 }

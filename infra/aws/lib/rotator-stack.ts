@@ -13,6 +13,7 @@ export const ONBOARDING_TAG = 'rcp:onboarding-id';
 
 export interface RotatorStackProps extends StackProps {
   auditBus: IEventBus;
+  bundle: boolean;
 }
 
 /**
@@ -42,6 +43,7 @@ export class RotatorStack extends Stack {
         IDEMPOTENCY_TABLE_NAME: idempotency.tableName,
         POWERTOOLS_SERVICE_NAME: 'fleet-rotator',
       },
+      bundle: props.bundle,
     });
     this.rotator.addPermission('SecretsManagerRotation', {
       principal: new ServicePrincipal('secretsmanager.amazonaws.com'),

@@ -3,10 +3,10 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 
 /**
- * What the rotator needs around it, created in the local cloud as the CDK stacks create it on AWS:
- * the audit bus and the idempotency table. Safe to run at every start.
+ * What the stacks create on AWS around the functions, created in the local cloud: the audit bus,
+ * the rotator's idempotency table and the control plane's table. Safe to run at every start.
  */
-export async function ensureRotatorResources(endpoint: string, region: string): Promise<void> {
+export async function ensureStackResources(endpoint: string, region: string): Promise<void> {
   const config = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const events = new EventBridgeClient(config);
   const dynamodb = new DynamoDBClient(config);
@@ -21,6 +21,36 @@ export async function ensureRotatorResources(endpoint: string, region: string): 
         TableName: process.env.IDEMPOTENCY_TABLE_NAME ?? 'rcp-rotator-idempotency',
         AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+  try {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: process.env.RCP_TABLE_NAME ?? 'rcp-control-plane',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'gsi1pk', AttributeType: 'S' },
+          { AttributeName: 'gsi1sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byTeam',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );

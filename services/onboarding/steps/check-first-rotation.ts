@@ -1,0 +1,22 @@
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { failed } from '../errors.ts';
+import { onboardingStep } from '../step-runner.ts';
+
+/**
+ * Looks once at the first rotation: succeeded when its version is AWSCURRENT and the service has
+ * cleared AWSPENDING. The workflow waits and asks again while it is pending, up to a limit.
+ */
+export const checkFirstRotation = onboardingStep('CheckFirstRotation', async (state, deps) => {
+  const checks = (state.firstRotation?.checks ?? 0) + 1;
+  const token = state.rotation!.versionId!;
+  const described = await deps.sm.send(new DescribeSecretCommand({ SecretId: state.validate!.secretArn }));
+  const stages = described.VersionIdsToStages?.[token] ?? [];
+  if (stages.includes('AWSCURRENT') && !stages.includes('AWSPENDING')) return { status: 'succeeded', checks };
+  if (!stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) {
+    throw failed('FirstRotationFailed', 'the first rotation was abandoned (its pending version lost AWSPENDING)');
+  }
+  if (checks >= deps.firstRotationMaxChecks) {
+    throw failed('FirstRotationFailed', 'the first rotation did not finish in time; the rotator\'s audit events (Rotation Step Failed) give the reason');
+  }
+  return { status: 'pending', checks };
+});

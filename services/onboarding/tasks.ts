@@ -1,0 +1,26 @@
+import type { OnboardingDeps } from './deps.ts';
+import type { OnboardingState, StepName } from './state.ts';
+import { checkFirstRotation } from './steps/check-first-rotation.ts';
+import { compensate } from './steps/compensate.ts';
+import { configureRotation } from './steps/configure-rotation.ts';
+import { ensureInvokePermission } from './steps/ensure-invoke-permission.ts';
+import { ensureNetwork } from './steps/ensure-network.ts';
+import { preflight } from './steps/preflight.ts';
+import { recordFailure } from './steps/record-failure.ts';
+import { recordSuccess } from './steps/record-success.ts';
+import { tagSecret } from './steps/tag-secret.ts';
+import { validate } from './steps/validate.ts';
+
+/** Every Task state of the onboarding workflow, by state name: the CDK definition and the local runner both use this map. */
+export const ONBOARDING_TASKS: Record<StepName, (state: OnboardingState, deps: OnboardingDeps) => Promise<unknown>> = {
+  Validate: validate,
+  EnsureNetwork: ensureNetwork,
+  Preflight: preflight,
+  EnsureInvokePermission: ensureInvokePermission,
+  TagSecret: tagSecret,
+  ConfigureRotation: configureRotation,
+  CheckFirstRotation: checkFirstRotation,
+  RecordSuccess: recordSuccess,
+  Compensate: compensate,
+  RecordFailure: recordFailure,
+};
