@@ -15,17 +15,19 @@ export async function ensureStackResources(endpoint: string, region: string): Pr
   } catch (err) {
     if (!(err instanceof ResourceAlreadyExistsException)) throw err;
   }
-  try {
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: process.env.IDEMPOTENCY_TABLE_NAME ?? 'rcp-rotator-idempotency',
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
+  for (const idempotencyTable of [process.env.IDEMPOTENCY_TABLE_NAME ?? 'rcp-rotator-idempotency', process.env.API_IDEMPOTENCY_TABLE_NAME ?? 'rcp-api-idempotency']) {
+    try {
+      await dynamodb.send(
+        new CreateTableCommand({
+          TableName: idempotencyTable,
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
   }
   try {
     await dynamodb.send(

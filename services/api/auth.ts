@@ -1,0 +1,40 @@
+import { problem } from './problem.ts';
+
+/** Who calls: the team the caller acts for (a caller acts only on its own team's secrets). */
+export interface Caller {
+  team: string;
+  actor: string;
+}
+
+/** `RCP_TOKENS`: `team:token,...` (local bearer tokens). */
+export function parseTokens(text: string | undefined): Map<string, string> {
+  const tokens = new Map<string, string>();
+  for (const entry of (text ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    if (colon < 1 || colon === entry.length - 1) throw new Error(`RCP_TOKENS entry "${entry.split(':')[0]}:..." is not team:token`);
+    tokens.set(entry.slice(colon + 1), entry.slice(0, colon));
+  }
+  return tokens;
+}
+
+/** Locally: a bearer token from RCP_TOKENS names the team. */
+export function bearerCaller(tokens: Map<string, string>, authorization: string | undefined): Caller {
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (!match) throw problem(401, 'unauthenticated', 'send "Authorization: Bearer <token>" (locally, a token from RCP_TOKENS)');
+  const team = tokens.get(match[1]!);
+  if (!team) throw problem(401, 'unauthenticated', 'the bearer token is not known: use one from RCP_TOKENS');
+  return { team, actor: `token:${team}` };
+}
+
+/**
+ * On AWS: API Gateway has verified the SigV4 signature; the caller's IAM ARN maps to a team through
+ * `RCP_TEAM_PRINCIPALS` (JSON: ARN pattern with `*` -> team).
+ */
+export function iamCaller(principals: Record<string, string>, userArn: string | undefined): Caller {
+  if (!userArn) throw problem(401, 'unauthenticated', 'the request carries no IAM identity: sign it with SigV4');
+  for (const [pattern, team] of Object.entries(principals)) {
+    const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    if (regex.test(userArn)) return { team, actor: userArn };
+  }
+  throw problem(403, 'no-team', `${userArn} is not mapped to a team (RCP_TEAM_PRINCIPALS)`);
+}

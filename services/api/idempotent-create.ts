@@ -1,0 +1,35 @@
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { IdempotentCreate } from './app.ts';
+import { createOnboarding, getOnboarding, type ApiDeps } from './onboarding-service.ts';
+import { problem } from './problem.ts';
+
+export const API_IDEMPOTENCY_TABLE = () => process.env.API_IDEMPOTENCY_TABLE_NAME ?? 'rcp-api-idempotency';
+
+/**
+ * POST /v1/onboardings at most once per team and Idempotency-Key (Powertools idempotency, records
+ * in DynamoDB for 24 hours): the same request again returns the same onboarding; the same key
+ * with a different body, or while the first is still being handled, is refused.
+ */
+export function idempotentCreate(deps: ApiDeps, dynamodb: DynamoDBClient): IdempotentCreate {
+  const create = makeIdempotent((input: Parameters<IdempotentCreate>[0]) => createOnboarding(deps, input.caller, input.request), {
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: API_IDEMPOTENCY_TABLE(), awsSdkV3Client: dynamodb }),
+    config: new IdempotencyConfig({ eventKeyJmesPath: '[team, idempotencyKey]', payloadValidationJmesPath: 'request', expiresAfterSeconds: 24 * 3600, throwOnNoIdempotencyKey: true }),
+  });
+  return async (input) => {
+    try {
+      const created = await create(input);
+      // A repeated request gets the onboarding as it is now, not as it was when first created.
+      return await getOnboarding(deps, input.caller, created.onboardingId);
+    } catch (err) {
+      if (err instanceof IdempotencyValidationError) {
+        throw problem(422, 'idempotency-key-reused', 'this Idempotency-Key was used with a different body: use a new key for a different request');
+      }
+      if (err instanceof IdempotencyAlreadyInProgressError) {
+        throw problem(409, 'idempotency-in-progress', 'a request with this Idempotency-Key is still being handled: retry in a moment');
+      }
+      throw err;
+    }
+  };
+}
