@@ -28,7 +28,7 @@ export class ApiClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
-      throw new Error(`cannot reach the API at ${this.baseUrl} (${((err as Error).cause as Error)?.message ?? (err as Error).message}): is it running? set RCP_API_URL`);
+      throw new Error(`cannot reach the API at ${this.baseUrl} (${((err as Error).cause as Error)?.message ?? (err as Error).message}): is it running? set RCP_API_URL`, { cause: err });
     }
     const text = await response.text();
     const body = text ? (JSON.parse(text) as unknown) : undefined;
