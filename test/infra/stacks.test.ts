@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/aws/bin/app.ts';
 import { synthesizedWorkflowDefinition, workflowDefinitionFrom } from '../../infra/local/workflow-runner.ts';
+import { loadContract } from '../../services/api/app.ts';
 
 let templates: Record<string, Template>;
 
@@ -88,5 +89,36 @@ describe('the control plane stack', () => {
     for (const name of ['Validate', 'EnsureNetwork', 'Preflight', 'EnsureInvokePermission', 'TagSecret', 'ConfigureRotation', 'CheckFirstRotation']) {
       expect(states[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Compensate' }]);
     }
+  });
+});
+
+describe('the REST API', () => {
+  it('is openapi.yaml: every operation proxied to the API function, IAM-authorised and validated', () => {
+    const apis = templates.RcpControlPlane!.findResources('AWS::ApiGateway::RestApi');
+    const body = (Object.values(apis)[0] as { Properties: { Body: Record<string, unknown> } }).Properties.Body;
+    const contract = loadContract() as { paths: Record<string, Record<string, unknown>> };
+    const paths = body.paths as Record<string, Record<string, Record<string, unknown>>>;
+    expect(Object.keys(paths).sort()).toEqual(Object.keys(contract.paths).sort());
+    let operations = 0;
+    for (const [path, item] of Object.entries(paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (!['get', 'post', 'put', 'delete'].includes(method)) continue;
+        operations++;
+        expect(operation['x-amazon-apigateway-auth'], `${method} ${path}`).toEqual({ type: 'AWS_IAM' });
+        expect(operation['x-amazon-apigateway-request-validator']).toBe('all');
+        expect(operation['x-amazon-apigateway-integration']).toMatchObject({ type: 'aws_proxy', httpMethod: 'POST' });
+      }
+    }
+    expect(operations).toBe(7);
+    expect(body['x-amazon-apigateway-request-validators']).toEqual({ all: { validateRequestBody: true, validateRequestParameters: true } });
+  });
+
+  it('logs access, traces, and lets only this API invoke its function', () => {
+    templates.RcpControlPlane!.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+    templates.RcpControlPlane!.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com', SourceArn: Match.anyValue() });
   });
 });

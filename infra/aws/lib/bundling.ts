@@ -3,10 +3,10 @@ import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing, type 
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleLambda } from './lambda-bundle.ts';
+import { bundleLambda, PROJECT_ROOT } from './lambda-bundle.ts';
 
 /** Every Lambda of the product: Node 22 on arm64, bundled by `bundleLambda`, its own log group with a retention. */
 const bundles = new Map<string, string>();
@@ -15,12 +15,19 @@ const bundles = new Map<string, string>();
  * `bundle: false` synthesises without building code (the embedded default only needs the
  * workflow's ASL); functions sharing an entry share one bundle.
  */
-export function productFunction(scope: Construct, id: string, entry: string, props: Partial<FunctionProps> & { bundle?: boolean } = {}): LambdaFunction {
-  const { bundle = true, ...functionProps } = props;
+export function productFunction(
+  scope: Construct,
+  id: string,
+  entry: string,
+  props: Partial<FunctionProps> & { bundle?: boolean; extraFiles?: string[] } = {},
+): LambdaFunction {
+  const { bundle = true, extraFiles = [], ...functionProps } = props;
   let outdir = bundles.get(entry);
   if (bundle && !outdir) {
     outdir = mkdtempSync(join(tmpdir(), 'rcp-lambda-'));
     bundleLambda(entry, outdir);
+    // Files the code reads at run time (the API reads openapi.yaml), next to the bundle.
+    for (const file of extraFiles) copyFileSync(join(PROJECT_ROOT, file), join(outdir, file));
     bundles.set(entry, outdir);
   }
   const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS });

@@ -1,4 +1,8 @@
 import { RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat, ApiDefinition, LogGroupLogDestination, MethodLoggingLevel, SpecRestApi } from 'aws-cdk-lib/aws-apigateway';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { apiGatewayDefinition } from './api-definition.ts';
 import { AttributeType, BillingMode, Table, TableEncryption, type CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -14,10 +18,11 @@ export interface ControlPlaneStackProps extends StackProps {
   bundle: boolean;
 }
 
-/** The onboarding control plane: its table, the step functions and the workflow. (The REST API joins it next.) */
+/** The onboarding control plane: its table, the step functions, the workflow, and the REST API (API Gateway from openapi.yaml). */
 export class ControlPlaneStack extends Stack {
   readonly table: Table;
   readonly workflow: OnboardingWorkflow;
+  readonly api: SpecRestApi;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -36,7 +41,7 @@ export class ControlPlaneStack extends Stack {
       sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
     });
 
-    const functions = {} as Record<StepName, LambdaFunction>;
+    const functions = {} as Record<StepName | 'ApiHandler', LambdaFunction>;
     for (const step of STEP_NAMES) {
       const fn = productFunction(this, `Step${step}`, 'services/onboarding/handler.ts', {
         description: `onboarding workflow step ${step}`,
@@ -63,7 +68,68 @@ export class ControlPlaneStack extends Stack {
     functions.EnsureInvokePermission.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetPolicy', 'lambda:AddPermission'], resources: [props.rotator.functionArn] }));
     functions.ConfigureRotation.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.rotator.functionArn] }));
 
-    this.workflow = new OnboardingWorkflow(this, 'Onboarding', functions);
+    this.workflow = new OnboardingWorkflow(this, 'Onboarding', functions as Record<StepName, LambdaFunction>);
+
+    const apiIdempotency = new Table(this, 'ApiIdempotencyTable', {
+      tableName: 'rcp-api-idempotency',
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiration',
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
+      description: 'REST API of the secret rotation control plane',
+      environment: {
+        RCP_TABLE_NAME: this.table.tableName,
+        API_IDEMPOTENCY_TABLE_NAME: apiIdempotency.tableName,
+        AUDIT_BUS_NAME: props.auditBus.eventBusName,
+        STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
+        RCP_OPENAPI_PATH: './openapi.yaml',
+        RCP_TEAM_PRINCIPALS: this.node.tryGetContext('rcp:teamPrincipals') ?? '{}',
+      },
+      bundle: props.bundle,
+      extraFiles: ['openapi.yaml'],
+    });
+    this.table.grantReadWriteData(apiFunction);
+    apiIdempotency.grantReadWriteData(apiFunction);
+    props.auditBus.grantPutEventsTo(apiFunction);
+    this.workflow.stateMachine.grantStartExecution(apiFunction);
+    apiFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret', 'secretsmanager:CancelRotateSecret', 'secretsmanager:UntagResource'], resources: [secrets] }),
+    );
+    functions.ApiHandler = apiFunction;
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR });
+    this.api = new SpecRestApi(this, 'Api', {
+      restApiName: 'rcp-api',
+      apiDefinition: ApiDefinition.fromInline(apiGatewayDefinition(this, apiFunction)),
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'v1',
+        tracingEnabled: true,
+        loggingLevel: MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    apiFunction.addPermission('ApiGatewayInvoke', {
+      principal: new ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn: this.api.arnForExecuteApi('*', '/*', '*'),
+    });
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG2', reason: 'Request validation is in the definition: every operation uses the "all" validator (body and parameters) from openapi.yaml.' });
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'Every operation uses AWS_IAM (SigV4) authorisation, set in the definition.' });
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Callers are internal platforms and engineers with IAM identities; IAM (SigV4) is the authoriser.' });
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'An IAM-authorised internal API; a WAF web ACL is the deploying organisation\'s choice (associate one to the stage).' });
+    const cwRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cwRole) {
+      Validations.of(cwRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "API Gateway's account-level logging role; AWS's managed policy is the documented one for it.",
+      });
+    }
 
     const tableId = this.getLogicalId(this.table.node.defaultChild as CfnTable);
     for (const fn of Object.values(functions)) {

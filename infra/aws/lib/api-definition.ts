@@ -1,0 +1,54 @@
+import { Stack } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { loadContract } from '../../../services/api/app.ts';
+
+type Json = Record<string, unknown>;
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+/** API Gateway imports OpenAPI 3.0 with JSON Schema draft 4: turn 3.1-only keywords into their 3.0 forms. */
+function downgradeSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(downgradeSchema);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node as Json)) {
+    if (key === 'examples' && Array.isArray(value)) out.example = value[0];
+    else out[key] = downgradeSchema(value);
+  }
+  return out;
+}
+
+/**
+ * openapi.yaml, the one contract, as API Gateway's definition: every operation proxied to the API
+ * function, signed with SigV4 (AWS_IAM), and validated (body and parameters) before it reaches code.
+ */
+export function apiGatewayDefinition(stack: Stack, handler: IFunction): Json {
+  const contract = downgradeSchema(structuredClone(loadContract())) as Json;
+  const info = contract.info as Json;
+  delete info.summary;
+  const uri = `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${handler.functionArn}/invocations`;
+  for (const pathItem of Object.values(contract.paths as Record<string, Json>)) {
+    for (const method of METHODS) {
+      const operation = pathItem[method] as Json | undefined;
+      if (!operation) continue;
+      operation['x-amazon-apigateway-integration'] = { type: 'aws_proxy', httpMethod: 'POST', uri, passthroughBehavior: 'never' };
+      operation['x-amazon-apigateway-auth'] = { type: 'AWS_IAM' };
+      operation['x-amazon-apigateway-request-validator'] = 'all';
+      delete operation.security;
+    }
+  }
+  delete contract.security;
+  (contract.components as Json).securitySchemes = {
+    sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' },
+  };
+  return {
+    ...contract,
+    openapi: '3.0.1',
+    'x-amazon-apigateway-request-validators': { all: { validateRequestBody: true, validateRequestParameters: true } },
+    'x-amazon-apigateway-gateway-responses': {
+      BAD_REQUEST_BODY: {
+        statusCode: 400,
+        responseTemplates: { 'application/json': '{"type":"https://secret-rotation-control-plane.dev/problems/invalid-request","title":"Bad request","status":400,"detail":"$context.error.validationErrorString"}' },
+      },
+    },
+  };
+}
