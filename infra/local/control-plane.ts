@@ -7,6 +7,7 @@ import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 import type { ApiDeps } from '../../services/api/onboarding-service.ts';
 import type { OnboardingDeps } from '../../services/onboarding/deps.ts';
 import { OnboardingRecords } from '../../services/onboarding/records.ts';
+import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import { startApiServer } from './api-server.ts';
 import type { LocalCloud } from './cloud/server.ts';
 import { FLEET_ROTATOR } from './functions.ts';
@@ -29,6 +30,7 @@ export async function startControlPlane(cloud: LocalCloud, options: { port: numb
     sm,
     lambda: new LambdaClient(config),
     records,
+    rotationStatus: new RotationStatusStore(dynamodb),
     audit,
     account: cloud.account,
     region: cloud.region,
@@ -42,6 +44,7 @@ export async function startControlPlane(cloud: LocalCloud, options: { port: numb
   const deps: ApiDeps = {
     sm,
     records,
+    rotationStatus: new RotationStatusStore(dynamodb),
     audit,
     account: cloud.account,
     region: cloud.region,

@@ -8,6 +8,7 @@ import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
 import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
 import { OnboardingRecords } from '../onboarding/records.ts';
+import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import { createApi } from './app.ts';
 import { iamCaller } from './auth.ts';
 import { idempotentCreate } from './idempotent-create.ts';
@@ -23,6 +24,7 @@ const principals = JSON.parse(process.env.RCP_TEAM_PRINCIPALS ?? '{}') as Record
 const deps: ApiDeps = {
   sm: secretsManagerClient(),
   records: new OnboardingRecords(dynamodb),
+  rotationStatus: new RotationStatusStore(dynamodb),
   audit: new EventBridgeAuditSink(eventBridgeClient(), process.env.AUDIT_BUS_NAME ?? DEFAULT_AUDIT_BUS, (reason) => logger.error('audit event not delivered', { reason })),
   workflow: {
     // The execution is named after the onboarding: a repeated start is refused by Step Functions itself.

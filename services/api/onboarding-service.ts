@@ -12,6 +12,7 @@ import {
 import type { AuditSink } from '../../shared/audit/audit-publisher.ts';
 import { parseRotationRules, ScheduleError } from '../../shared/schedule/rotation-schedule.ts';
 import type { OnboardingRecord, OnboardingRecords, OnboardingStatus } from '../onboarding/records.ts';
+import type { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import type { OnboardingRequest, OnboardingState } from '../onboarding/state.ts';
 import { rotationRulesFor } from '../onboarding/steps/validate.ts';
 import type { Caller } from './auth.ts';
@@ -25,6 +26,7 @@ export interface WorkflowStarter {
 export interface ApiDeps {
   sm: SecretsManagerClient;
   records: OnboardingRecords;
+  rotationStatus: Pick<RotationStatusStore, 'get'>;
   audit: AuditSink;
   workflow: WorkflowStarter;
   account: string;
@@ -173,7 +175,11 @@ export async function rotateNow(deps: ApiDeps, caller: Caller, secretId: string)
 export async function getRotation(deps: ApiDeps, caller: Caller, secretId: string) {
   const described = await describeOwned(deps, caller, secretId, false);
   const iso = (d: Date | undefined) => (d ? d.toISOString() : undefined);
+  const { lastFailure, lastSuccess } = await deps.rotationStatus.get(described.ARN!);
+  // A failure older than the last success is history, not the current state.
+  const failure = lastFailure && (!lastSuccess || lastFailure.at > lastSuccess.at) ? lastFailure : undefined;
   return {
+    ...(failure ? { lastFailure: { at: failure.at, step: failure.step, errorClass: failure.errorClass, reason: failure.reason } } : {}),
     secretArn: described.ARN!,
     enabled: described.RotationEnabled === true,
     ...(described.RotationLambdaARN ? { rotationLambdaArn: described.RotationLambdaARN } : {}),

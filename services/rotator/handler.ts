@@ -10,6 +10,8 @@ import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
 import { pluginFor } from './plugins/registry.ts';
 import { SecretStore } from './secret-store.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import { runPreflight, runStep, type RotatorDeps } from './step-protocol.ts';
 
 /**
@@ -31,6 +33,7 @@ const deps: RotatorDeps = {
   pluginFor,
   connectTimeoutMs: Number(process.env.ROTATOR_CONNECT_TIMEOUT_MS ?? 5000),
   actor: 'fleet-rotator',
+  status: new RotationStatusStore(new DynamoDBClient({ maxAttempts: 3 })),
 };
 
 // A step delivered twice at once runs once: the second waits out as "in progress" and is retried by Secrets Manager.

@@ -28,6 +28,8 @@ export interface RotatorDeps {
   pluginFor(engine: string): ServicePlugin | undefined;
   connectTimeoutMs: number;
   actor: string;
+  /** Where the last failure and success of each secret's rotation are kept for the control plane. */
+  status?: { record(secretArn: string, kind: 'lastFailure' | 'lastSuccess', outcome: { token: string; step: string; at: string; errorClass?: string; reason?: string }): Promise<void> };
 }
 
 export interface StepResult {
@@ -299,6 +301,14 @@ export async function runStep(rawEvent: unknown, deps: RotatorDeps): Promise<Ste
     const events: AuditEvent[] = [{ detailType: outcome === 'failed' ? 'Rotation Step Failed' : 'Rotation Step Succeeded', detail: fields }];
     if (outcome === 'succeeded' && event.Step === 'finishSecret') events.push({ detailType: 'Rotation Succeeded', detail: fields });
     await deps.audit.publish(...events);
+    if (deps.status && (outcome === 'failed' || event.Step === 'finishSecret')) {
+      const at = new Date().toISOString();
+      const record = outcome === 'failed'
+        ? deps.status.record(arn, 'lastFailure', { token: ctx.token, step: event.Step, at, errorClass: error!.errorClass, reason: error!.message })
+        : deps.status.record(arn, 'lastSuccess', { token: ctx.token, step: event.Step, at });
+      // Like the audit trail, the status never fails the rotation itself.
+      await record.catch((err: unknown) => deps.log.error('rotation status not recorded', { secretArn: arn, reason: (err as Error).name }));
+    }
   };
 
   try {

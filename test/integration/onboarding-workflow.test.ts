@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
 import { OnboardingRecords } from '../../services/onboarding/records.ts';
+import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import type { OnboardingDeps } from '../../services/onboarding/deps.ts';
 import type { OnboardingRequest } from '../../services/onboarding/state.ts';
 import { LocalWorkflowRunner, synthesizedWorkflowDefinition } from '../../infra/local/workflow-runner.ts';
@@ -25,6 +26,7 @@ beforeAll(async () => {
     sm: rc.clients.sm,
     lambda: rc.clients.lambda,
     records,
+    rotationStatus: new RotationStatusStore(rc.clients.dynamodb),
     audit: new EventBridgeAuditSink(rc.clients.events, 'rcp-audit', (reason) => {
       throw new Error(reason);
     }),
@@ -108,6 +110,8 @@ describe('the onboarding workflow', () => {
     const { result, record } = await onboard({ secretId: arn, schedule: 'rate(10 days)', team: 'team-a', strategy: 'alternating-users' });
     expect(result.status).toBe('FAILED');
     expect(record.failure).toMatchObject({ step: 'CheckFirstRotation', errorClass: 'FirstRotationFailed' });
+    // the real cause, from the rotator: its admin may not create the alternate user
+    expect(record.failure!.reason).toMatch(/failed at setSecret: PermissionDenied/);
     const after = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
     expect(after.RotationEnabled).toBe(false);
     expect(after.Tags ?? []).toEqual(before.Tags ?? []);

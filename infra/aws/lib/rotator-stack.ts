@@ -76,6 +76,11 @@ export class RotatorStack extends Stack {
       }),
     );
     props.auditBus.grantPutEventsTo(this.rotator);
+    // The last failure and success of each rotation, for the control plane (its table, by name: that stack depends on this one).
+    this.rotator.addToRolePolicy(
+      new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:UpdateItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/rcp-control-plane`] }),
+    );
+    this.rotator.addEnvironment('RCP_TABLE_NAME', 'rcp-control-plane');
     idempotency.grantReadWriteData(this.rotator);
 
     const policy = this.rotator.role!.node.tryFindChild('DefaultPolicy')!;

@@ -12,6 +12,11 @@ export const checkFirstRotation = onboardingStep('CheckFirstRotation', async (st
   const described = await deps.sm.send(new DescribeSecretCommand({ SecretId: state.validate!.secretArn }));
   const stages = described.VersionIdsToStages?.[token] ?? [];
   if (stages.includes('AWSCURRENT') && !stages.includes('AWSPENDING')) return { status: 'succeeded', checks };
+  // The rotator leaves the reason of a failed step: no need to wait out the retries to report it.
+  const { lastFailure } = await deps.rotationStatus.get(state.validate!.secretArn);
+  if (lastFailure?.token === token) {
+    throw failed('FirstRotationFailed', `the first rotation failed at ${lastFailure.step}: ${lastFailure.errorClass}: ${lastFailure.reason}`);
+  }
   if (!stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) {
     throw failed('FirstRotationFailed', 'the first rotation was abandoned (its pending version lost AWSPENDING)');
   }
