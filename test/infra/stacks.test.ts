@@ -122,3 +122,30 @@ describe('the REST API', () => {
     templates.RcpControlPlane!.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com', SourceArn: Match.anyValue() });
   });
 });
+
+describe('a rotator placed in a VPC', () => {
+  it('runs in the VPC with a Secrets Manager endpoint only it may reach, and onboarding knows it', () => {
+    const placement = {
+      name: 'Orders',
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    };
+    const app = buildApp(new App({ outdir: mkdtempSync(join(tmpdir(), 'rcp-cdk-')), context: { 'rcp:placements': [placement] } }), { bundle: false });
+    app.synth();
+    const rotator = Template.fromStack(app.node.findChild('RcpRotator') as Stack);
+    rotator.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'fleet-rotator-Orders',
+      VpcConfig: { SubnetIds: placement.subnetIds, SecurityGroupIds: placement.securityGroupIds },
+    });
+    rotator.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcId: placement.vpcId, VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    rotator.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: [Match.objectLike({ FromPort: 443, ToPort: 443, SourceSecurityGroupId: 'sg-0123456789abcdef0' })],
+    });
+    expect(Object.keys(rotator.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'secretsmanager.amazonaws.com' } }))).toHaveLength(2);
+    const controlPlane = Template.fromStack(app.node.findChild('RcpControlPlane') as Stack);
+    const env = JSON.stringify(controlPlane.findResources('AWS::Lambda::Function'));
+    expect(env).toContain('vpc-0123456789abcdef0');
+  });
+});

@@ -15,6 +15,8 @@ import { OnboardingWorkflow } from './onboarding-workflow.ts';
 export interface ControlPlaneStackProps extends StackProps {
   auditBus: IEventBus;
   rotator: IFunction;
+  /** Rotators placed in VPCs, by VPC id. */
+  placements?: Record<string, IFunction>;
   bundle: boolean;
 }
 
@@ -50,6 +52,7 @@ export class ControlPlaneStack extends Stack {
           RCP_TABLE_NAME: this.table.tableName,
           AUDIT_BUS_NAME: props.auditBus.eventBusName,
           FLEET_ROTATOR_ARN: props.rotator.functionArn,
+          ROTATOR_PLACEMENTS: JSON.stringify(Object.fromEntries(Object.entries(props.placements ?? {}).map(([vpc, fn]) => [vpc, fn.functionArn]))),
         },
         bundle: props.bundle,
       });
@@ -64,9 +67,11 @@ export class ControlPlaneStack extends Stack {
       resources: [secrets],
     });
     for (const step of ['Validate', 'Preflight', 'TagSecret', 'ConfigureRotation', 'CheckFirstRotation', 'Compensate'] as const) functions[step].addToRolePolicy(manage);
-    functions.Preflight.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.rotator.functionArn] }));
-    functions.EnsureInvokePermission.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetPolicy', 'lambda:AddPermission'], resources: [props.rotator.functionArn] }));
-    functions.ConfigureRotation.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.rotator.functionArn] }));
+    const rotators = [props.rotator, ...Object.values(props.placements ?? {})].map((fn) => fn.functionArn);
+    functions.Preflight.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: rotators }));
+    functions.EnsureInvokePermission.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetPolicy', 'lambda:AddPermission'], resources: rotators }));
+    // RotateSecret with a rotation function needs the caller to be allowed to invoke it.
+    functions.ConfigureRotation.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: rotators }));
 
     this.workflow = new OnboardingWorkflow(this, 'Onboarding', functions as Record<StepName, LambdaFunction>);
 

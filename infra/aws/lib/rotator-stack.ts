@@ -2,7 +2,8 @@ import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'a
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction, FunctionProps } from 'aws-cdk-lib/aws-lambda';
+import { InterfaceVpcEndpoint, InterfaceVpcEndpointAwsService, Peer, Port, SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { productFunction } from './bundling.ts';
 
@@ -11,9 +12,21 @@ export const MANAGED_TAG = 'rcp:managed';
 /** Set by onboarding's first step, so the rotator may check the credential before the secret is managed. */
 export const ONBOARDING_TAG = 'rcp:onboarding-id';
 
+/** A VPC where rotated services live (CDK context `rcp:placements`, a JSON list). */
+export interface RotatorPlacement {
+  name: string;
+  vpcId: string;
+  availabilityZones: string[];
+  subnetIds: string[];
+  securityGroupIds: string[];
+  /** false when the VPC already has a Secrets Manager endpoint (or a NAT route to it). */
+  createSecretsManagerEndpoint?: boolean;
+}
+
 export interface RotatorStackProps extends StackProps {
   auditBus: IEventBus;
   bundle: boolean;
+  placements?: RotatorPlacement[];
 }
 
 /**
@@ -23,6 +36,8 @@ export interface RotatorStackProps extends StackProps {
  */
 export class RotatorStack extends Stack {
   readonly rotator: LambdaFunction;
+  /** The rotator placed in each VPC, by VPC id (what onboarding's ROTATOR_PLACEMENTS names). */
+  readonly placements: Record<string, LambdaFunction> = {};
 
   constructor(scope: Construct, id: string, props: RotatorStackProps) {
     super(scope, id, props);
@@ -35,8 +50,45 @@ export class RotatorStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.rotator = productFunction(this, 'FleetRotator', 'services/rotator/handler.ts', {
-      functionName: 'fleet-rotator',
+    this.rotator = this.rotatorFunction('FleetRotator', 'fleet-rotator', props, idempotency);
+
+    // A rotator inside each VPC where services live, with a Secrets Manager endpoint there.
+    for (const placement of props.placements ?? []) {
+      const vpc = Vpc.fromVpcAttributes(this, `${placement.name}Vpc`, {
+        vpcId: placement.vpcId,
+        availabilityZones: placement.availabilityZones,
+        privateSubnetIds: placement.subnetIds,
+      });
+      const securityGroups = placement.securityGroupIds.map((sg, i) => SecurityGroup.fromSecurityGroupId(this, `${placement.name}Sg${i}`, sg));
+      const fn = this.rotatorFunction(`FleetRotator${placement.name}`, `fleet-rotator-${placement.name}`, props, idempotency, {
+        vpc,
+        vpcSubnets: { subnets: vpc.privateSubnets },
+        securityGroups,
+      });
+      if (placement.createSecretsManagerEndpoint !== false) {
+        // The endpoint takes HTTPS from the rotator's security groups only.
+        const endpointSg = new SecurityGroup(this, `${placement.name}EndpointSg`, { vpc, allowAllOutbound: false, description: 'Secrets Manager endpoint for the fleet rotator' });
+        for (const sg of placement.securityGroupIds) endpointSg.addIngressRule(Peer.securityGroupId(sg), Port.tcp(443), 'fleet rotator to Secrets Manager');
+        new InterfaceVpcEndpoint(this, `${placement.name}SecretsManagerEndpoint`, {
+          vpc,
+          service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+          subnets: { subnets: vpc.privateSubnets },
+          securityGroups: [endpointSg],
+          open: false,
+          privateDnsEnabled: true,
+        });
+      }
+      this.placements[placement.vpcId] = fn;
+    }
+
+    new CfnOutput(this, 'FleetRotatorArn', { value: this.rotator.functionArn });
+  }
+
+  /** One rotator function: the code, the invoke grant for Secrets Manager of this account, and the tag-scoped role. */
+  private rotatorFunction(id: string, functionName: string, props: RotatorStackProps, idempotency: Table, extra: Partial<FunctionProps> = {}): LambdaFunction {
+    const rotator = productFunction(this, id, 'services/rotator/handler.ts', {
+      functionName,
+      ...extra,
       description: 'rotates credentials of every onboarded secret (Secrets Manager rotation function)',
       environment: {
         AUDIT_BUS_NAME: props.auditBus.eventBusName,
@@ -45,7 +97,7 @@ export class RotatorStack extends Stack {
       },
       bundle: props.bundle,
     });
-    this.rotator.addPermission('SecretsManagerRotation', {
+    rotator.addPermission('SecretsManagerRotation', {
       principal: new ServicePrincipal('secretsmanager.amazonaws.com'),
       action: 'lambda:InvokeFunction',
       sourceAccount: this.account,
@@ -53,10 +105,10 @@ export class RotatorStack extends Stack {
 
     const secrets = `arn:${this.partition}:secretsmanager:${this.region}:${this.account}:secret:*`;
     const rotate = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'];
-    this.rotator.addToRolePolicy(
+    rotator.addToRolePolicy(
       new PolicyStatement({ sid: 'RotateManagedSecrets', actions: rotate, resources: [secrets], conditions: { StringEquals: { [`secretsmanager:ResourceTag/${MANAGED_TAG}`]: 'true' } } }),
     );
-    this.rotator.addToRolePolicy(
+    rotator.addToRolePolicy(
       new PolicyStatement({
         sid: 'PreflightSecretsBeingOnboarded',
         actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
@@ -65,8 +117,8 @@ export class RotatorStack extends Stack {
       }),
     );
     // GetRandomPassword has no resource: it reads nothing.
-    this.rotator.addToRolePolicy(new PolicyStatement({ sid: 'RandomPasswords', actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }));
-    this.rotator.addToRolePolicy(
+    rotator.addToRolePolicy(new PolicyStatement({ sid: 'RandomPasswords', actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }));
+    rotator.addToRolePolicy(
       new PolicyStatement({
         sid: 'KmsThroughSecretsManagerOnly',
         effect: Effect.ALLOW,
@@ -75,15 +127,15 @@ export class RotatorStack extends Stack {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
       }),
     );
-    props.auditBus.grantPutEventsTo(this.rotator);
+    props.auditBus.grantPutEventsTo(rotator);
     // The last failure and success of each rotation, for the control plane (its table, by name: that stack depends on this one).
-    this.rotator.addToRolePolicy(
+    rotator.addToRolePolicy(
       new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:UpdateItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/rcp-control-plane`] }),
     );
-    this.rotator.addEnvironment('RCP_TABLE_NAME', 'rcp-control-plane');
-    idempotency.grantReadWriteData(this.rotator);
+    rotator.addEnvironment('RCP_TABLE_NAME', 'rcp-control-plane');
+    idempotency.grantReadWriteData(rotator);
 
-    const policy = this.rotator.role!.node.tryFindChild('DefaultPolicy')!;
+    const policy = rotator.role!.node.tryFindChild('DefaultPolicy')!;
     const acknowledge = (finding: string, reason: string) => Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
     acknowledge('Resource::*', 'GetRandomPassword and X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.');
     acknowledge(
@@ -91,8 +143,8 @@ export class RotatorStack extends Stack {
       `Which secrets is decided by tag: only those tagged ${MANAGED_TAG}=true (or ${ONBOARDING_TAG}, read-only, during onboarding).`,
     );
     acknowledge('Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*', 'Usable only through Secrets Manager (kms:ViaService), for whichever key encrypts a managed secret.');
-    Validations.of(this.rotator).acknowledge({ id: 'AwsSolutions-L1', reason: 'The product targets nodejs22.x (a fixed choice); the runtime moves with the project.' });
+    Validations.of(rotator).acknowledge({ id: 'AwsSolutions-L1', reason: 'The product targets nodejs22.x (a fixed choice); the runtime moves with the project.' });
 
-    new CfnOutput(this, 'FleetRotatorArn', { value: this.rotator.functionArn });
+    return rotator;
   }
 }
