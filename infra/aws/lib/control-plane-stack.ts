@@ -3,6 +3,7 @@ import { AccessLogFormat, ApiDefinition, LogGroupLogDestination, MethodLoggingLe
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { apiGatewayDefinition } from './api-definition.ts';
+import { idempotencyTable } from './idempotency-table.ts';
 import { AttributeType, BillingMode, Table, TableEncryption, type CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -75,15 +76,7 @@ export class ControlPlaneStack extends Stack {
 
     this.workflow = new OnboardingWorkflow(this, 'Onboarding', functions as Record<StepName, LambdaFunction>);
 
-    const apiIdempotency = new Table(this, 'ApiIdempotencyTable', {
-      tableName: 'rcp-api-idempotency',
-      partitionKey: { name: 'id', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiration',
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const apiIdempotency = idempotencyTable(this, 'ApiIdempotencyTable', 'rcp-api-idempotency');
     const apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
       description: 'REST API of the secret rotation control plane',
       environment: {

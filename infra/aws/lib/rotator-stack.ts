@@ -1,11 +1,12 @@
-import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction, FunctionProps } from 'aws-cdk-lib/aws-lambda';
 import { InterfaceVpcEndpoint, InterfaceVpcEndpointAwsService, Peer, Port, SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { productFunction } from './bundling.ts';
+import { idempotencyTable } from './idempotency-table.ts';
 
 /** The tag that puts a secret under the fleet rotator's management (set by onboarding). */
 export const MANAGED_TAG = 'rcp:managed';
@@ -41,14 +42,7 @@ export class RotatorStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RotatorStackProps) {
     super(scope, id, props);
-    const idempotency = new Table(this, 'IdempotencyTable', {
-      partitionKey: { name: 'id', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiration',
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const idempotency = idempotencyTable(this, 'IdempotencyTable');
 
     this.rotator = this.rotatorFunction('FleetRotator', 'fleet-rotator', props, idempotency);
 
