@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { startPasswordPostgres, type PasswordPostgres } from './password-postgres.ts';
+import { TEAM_TAG } from '../../shared/ownership.ts';
 
 export const DEMO_SECRET_NAME = 'demo/postgres';
 const DEMO_ROLE = 'demo_app';
@@ -18,7 +19,7 @@ export interface DemoTarget {
  * folder) with an application role, and its credential as the secret `demo/postgres`. A restart
  * keeps both; if the secret is gone, the role gets a fresh password and a new secret.
  */
-export async function startDemoTarget(cloudUrl: string, region: string, stateDir: string, port: number): Promise<DemoTarget> {
+export async function startDemoTarget(cloudUrl: string, region: string, stateDir: string, port: number, team: string): Promise<DemoTarget> {
   const postgres = await startPasswordPostgres({ dir: join(stateDir, 'demo-postgres'), port, persistent: true });
   const sm = new SecretsManagerClient({ endpoint: cloudUrl, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   let secretArn: string;
@@ -41,6 +42,8 @@ export async function startDemoTarget(cloudUrl: string, region: string, stateDir
         Name: DEMO_SECRET_NAME,
         Description: 'demo credential of the embedded default',
         SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port, username: DEMO_ROLE, password, dbname: 'postgres', ssl: false }),
+        // Owned by the demo team, as a team would tag its own secret before onboarding it.
+        Tags: [{ Key: TEAM_TAG, Value: team }],
       }),
     );
     secretArn = created.ARN!;

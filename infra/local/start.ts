@@ -31,7 +31,7 @@ const [demoTeam, demoToken] = (() => {
 })();
 
 const cloud = await startCloudRuntime(settings);
-const demo = await startDemoTarget(cloud.url, cloud.region, settings.stateDir, demoPort);
+const demo = await startDemoTarget(cloud.url, cloud.region, settings.stateDir, demoPort, demoTeam!);
 const controlPlane = await startControlPlane(cloud, { port: apiPort, tokens });
 console.log(`local cloud listening on ${cloud.url} (account ${cloud.account}, region ${cloud.region})`);
 console.log(`API listening on ${controlPlane.url} (team "${demoTeam}", token ${demoToken})`);

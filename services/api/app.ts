@@ -110,10 +110,12 @@ export function createApi(deps: ApiDeps, options: ApiOptions): (request: ApiRequ
   return async (request) => {
     try {
       await ready;
-      const caller = options.authenticate(request);
+      const caller = options.authenticate({ ...request, headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])) });
+      // Header names in any case (API Gateway keeps the client's): one lowercased map for everything below.
+      const headers = Object.fromEntries(Object.entries(request.headers).filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => [k.toLowerCase(), v]));
       let body: unknown = undefined;
       if (request.body !== undefined && request.body !== '') {
-        const type = request.headers['content-type'] ?? '';
+        const type = headers['content-type'] ?? '';
         if (!/^application\/json\b/i.test(type)) throw problem(415, 'unsupported-media-type', 'send the body as application/json');
         try {
           body = JSON.parse(request.body);
@@ -121,7 +123,6 @@ export function createApi(deps: ApiDeps, options: ApiOptions): (request: ApiRequ
           throw problem(400, 'malformed-json', 'the body is not valid JSON');
         }
       }
-      const headers = Object.fromEntries(Object.entries(request.headers).filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => [k.toLowerCase(), v]));
       return (await api.handleRequest({ method: request.method, path: request.path, query: request.query, headers, body }, caller)) as ApiResponse;
     } catch (err) {
       if (err instanceof ProblemError) return problemResponse(err);

@@ -11,7 +11,7 @@ import { OnboardingRecords } from '../onboarding/records.ts';
 import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import { createApi } from './app.ts';
 import { iamCaller } from './auth.ts';
-import { idempotentCreate } from './idempotent-create.ts';
+import { apiIdempotencyConfig, idempotentCreate } from './idempotent-create.ts';
 import type { ApiDeps } from './onboarding-service.ts';
 
 /** The REST API behind API Gateway (IAM auth, request validation from openapi.yaml). */
@@ -43,15 +43,17 @@ const deps: ApiDeps = {
   now: () => Date.now(),
 };
 
+const idempotency = apiIdempotencyConfig();
 const api = createApi(deps, {
   authenticate: (request) => iamCaller(principals, request.iamIdentity),
-  createOnboarding: idempotentCreate(deps, dynamodb),
+  createOnboarding: idempotentCreate(deps, dynamodb, idempotency),
   log: (message, fields) => logger.error(message, fields),
 });
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event) => {
+  .handler(async (event, context) => {
+    idempotency.registerLambdaContext(context);
     const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
     return api({
       method: event.httpMethod,

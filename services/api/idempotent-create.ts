@@ -12,10 +12,17 @@ export const API_IDEMPOTENCY_TABLE = () => process.env.API_IDEMPOTENCY_TABLE_NAM
  * in DynamoDB for 24 hours): the same request again returns the same onboarding; the same key
  * with a different body, or while the first is still being handled, is refused.
  */
-export function idempotentCreate(deps: ApiDeps, dynamodb: DynamoDBClient): IdempotentCreate {
+export const apiIdempotencyConfig = () =>
+  new IdempotencyConfig({ eventKeyJmesPath: '[team, idempotencyKey]', payloadValidationJmesPath: 'request', expiresAfterSeconds: 24 * 3600, throwOnNoIdempotencyKey: true });
+
+/**
+ * In a Lambda, register each invocation's context on `config` (registerLambdaContext): an
+ * in-progress record then expires with the invocation, so a request cut off by a timeout can be retried.
+ */
+export function idempotentCreate(deps: ApiDeps, dynamodb: DynamoDBClient, config = apiIdempotencyConfig()): IdempotentCreate {
   const create = makeIdempotent((input: Parameters<IdempotentCreate>[0]) => createOnboarding(deps, input.caller, input.request), {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: API_IDEMPOTENCY_TABLE(), awsSdkV3Client: dynamodb }),
-    config: new IdempotencyConfig({ eventKeyJmesPath: '[team, idempotencyKey]', payloadValidationJmesPath: 'request', expiresAfterSeconds: 24 * 3600, throwOnNoIdempotencyKey: true }),
+    config,
   });
   return async (input) => {
     try {

@@ -6,6 +6,7 @@ import {
   ResourceNotFoundException,
   RotateSecretCommand,
   UntagResourceCommand,
+  UpdateSecretVersionStageCommand,
   type DescribeSecretCommandOutput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -15,7 +16,9 @@ import type { OnboardingRecord, OnboardingRecords, OnboardingStatus } from '../o
 import type { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import type { OnboardingRequest, OnboardingState } from '../onboarding/state.ts';
 import { rotationRulesFor } from '../onboarding/steps/validate.ts';
+import { ONBOARDING_TAGS } from '../onboarding/steps/compensate.ts';
 import type { Caller } from './auth.ts';
+import { ownerOf, TEAM_TAG } from '../../shared/ownership.ts';
 import { problem } from './problem.ts';
 
 /** Starts the onboarding workflow: Step Functions on AWS, the local runner in the embedded default. */
@@ -34,8 +37,6 @@ export interface ApiDeps {
   now(): number;
 }
 
-/** The tags onboarding may have set; offboarding removes them. */
-const ONBOARDING_TAGS = ['rcp:managed', 'rcp:team', 'rcp:rotation-strategy', 'rcp:service-type', 'rcp:onboarding-id'];
 
 export const newOnboardingId = () => `onb-${randomBytes(12).toString('hex')}`;
 
@@ -66,10 +67,17 @@ async function describeOwned(deps: ApiDeps, caller: Caller, secretId: string, mu
     throw err;
   }
   const tag = (key: string) => described.Tags?.find((t) => t.Key === key)?.Value;
-  const team = tag('rcp:team');
+  const team = ownerOf(described.Tags);
   // Another team's secret is reported as not found: its existence is not the caller's business.
   if (team && team !== caller.team) throw problem(404, 'secret-not-found', `no secret "${secretId}" of team ${caller.team}`);
-  if (mustBeManaged && (tag('rcp:managed') !== 'true' || team !== caller.team)) {
+  if (!team) {
+    throw problem(
+      403,
+      'secret-not-owned',
+      `secret "${secretId}" has no ${TEAM_TAG} tag: tag it ${TEAM_TAG}=${caller.team} (with your own rights on it) to show it is your team's`,
+    );
+  }
+  if (mustBeManaged && tag('rcp:managed') !== 'true') {
     throw problem(404, 'secret-not-onboarded', `secret "${secretId}" is not onboarded by team ${caller.team}: onboard it first (POST /v1/onboardings)`);
   }
   if (described.DeletedDate) throw problem(409, 'secret-deleted', 'the secret is scheduled for deletion: restore it first');
@@ -107,7 +115,16 @@ export async function createOnboarding(deps: ApiDeps, caller: Caller, request: O
     detailType: 'Onboarding Requested',
     detail: { secretArn: described.ARN!, account: deps.account, region: deps.region, onboardingId, step: 'Requested', outcome: 'succeeded', durationMs: 0, actor: caller.actor },
   });
-  await deps.workflow.start({ onboardingId, actor: caller.actor, request: { ...request, secretId: described.ARN! } });
+  try {
+    const { executionArn } = await deps.workflow.start({ onboardingId, actor: caller.actor, request: { ...request, secretId: described.ARN! } });
+    await deps.records.setExecutionArn(onboardingId, executionArn);
+  } catch (err) {
+    // Nothing was changed yet: the record says so, and a retry (even with the same key) starts afresh.
+    await deps.records.recordStep(onboardingId, { step: 'Start', outcome: 'failed', at: new Date(deps.now()).toISOString(), message: (err as Error).name }, 'failed', {
+      failure: { step: 'Start', errorClass: (err as Error).name, reason: 'the workflow could not be started; nothing was changed' },
+    });
+    throw problem(503, 'workflow-unavailable', 'the onboarding workflow could not be started (nothing was changed): retry in a moment');
+  }
   return view(record);
 }
 
@@ -120,17 +137,28 @@ export async function getOnboarding(deps: ApiDeps, caller: Caller, onboardingId:
 export async function listOnboardings(deps: ApiDeps, caller: Caller, query: { status?: OnboardingStatus; limit?: number; nextToken?: string }) {
   let startKey: Record<string, unknown> | undefined;
   if (query.nextToken) {
+    const invalid = () => problem(400, 'invalid-next-token', 'nextToken is not one this API returned for this listing: start from the first page');
     try {
       startKey = JSON.parse(Buffer.from(query.nextToken, 'base64url').toString('utf8')) as Record<string, unknown>;
     } catch {
-      throw problem(400, 'invalid-next-token', 'nextToken is not one this API returned: start from the first page');
+      throw invalid();
     }
-    if (startKey.gsi1pk !== `TEAM#${caller.team}`) throw problem(400, 'invalid-next-token', 'nextToken belongs to another listing');
+    const keys = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+    const valid = startKey !== null && typeof startKey === 'object' && Object.keys(startKey).sort().join() === [...keys].sort().join() && keys.every((k) => typeof startKey![k] === 'string');
+    if (!valid || startKey.gsi1pk !== `TEAM#${caller.team}`) throw invalid();
   }
-  const page = await deps.records.listByTeam(caller.team, { status: query.status, limit: query.limit ?? 25, startKey });
+  // A status filter applies after DynamoDB's page limit: keep reading until the page is full.
+  const limit = query.limit ?? 25;
+  const items: OnboardingRecord[] = [];
+  let lastKey = startKey;
+  do {
+    const page = await deps.records.listByTeam(caller.team, { status: query.status, limit: limit - items.length, startKey: lastKey });
+    items.push(...page.items);
+    lastKey = page.lastKey;
+  } while (lastKey && items.length < limit);
   return {
-    items: page.items.map(view),
-    ...(page.lastKey ? { nextToken: Buffer.from(JSON.stringify(page.lastKey)).toString('base64url') } : {}),
+    items: items.map(view),
+    ...(lastKey ? { nextToken: Buffer.from(JSON.stringify(lastKey)).toString('base64url') } : {}),
   };
 }
 
@@ -141,9 +169,14 @@ export async function offboard(deps: ApiDeps, caller: Caller, onboardingId: stri
   if (record.status === 'pending' || record.status === 'running') throw problem(409, 'onboarding-running', 'the onboarding is still running: wait for it to finish, then offboard');
   if (record.status === 'offboarded') return view(record);
   const secretArn = record.secretArn!;
-  if (record.status === 'succeeded') {
+  // Only the onboarding that holds the secret touches it: after a release, another may own it.
+  if (record.status === 'succeeded' && (await deps.records.lockHolder(secretArn)) === onboardingId) {
     try {
       await deps.sm.send(new CancelRotateSecretCommand({ SecretId: secretArn }));
+      // A rotation cut short leaves AWSPENDING, which would block every later RotateSecret.
+      const stages = (await deps.sm.send(new DescribeSecretCommand({ SecretId: secretArn }))).VersionIdsToStages ?? {};
+      const pending = Object.entries(stages).find(([, s]) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT'))?.[0];
+      if (pending) await deps.sm.send(new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: pending }));
       await deps.sm.send(new UntagResourceCommand({ SecretId: secretArn, TagKeys: ONBOARDING_TAGS }));
     } catch (err) {
       if (!(err instanceof ResourceNotFoundException)) throw err;

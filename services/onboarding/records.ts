@@ -100,6 +100,24 @@ export class OnboardingRecords {
     }
   }
 
+  async setExecutionArn(onboardingId: string, executionArn: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `ONB#${onboardingId}`, sk: 'ONB' },
+        UpdateExpression: 'SET executionArn = :arn',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':arn': executionArn },
+      }),
+    );
+  }
+
+  /** The onboarding holding the secret's lock, if any. */
+  async lockHolder(secretArn: string): Promise<string | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `SECRET#${secretArn}`, sk: 'ACTIVE' } }));
+    return out.Item?.onboardingId as string | undefined;
+  }
+
   /** Takes the secret's onboarding lock; false when another onboarding holds it. */
   async claimSecret(secretArn: string, onboardingId: string): Promise<boolean> {
     try {

@@ -20,7 +20,8 @@ export interface OnboardingState {
   onboardingId: string;
   actor: string;
   request: OnboardingRequest;
-  validate?: { secretArn: string; rules: RotationRules; claimed: boolean };
+  /** What the secret looked like before this onboarding changed anything: compensation restores to it. */
+  validate?: { secretArn: string; rules: RotationRules; claimed: boolean; tagKeysBefore: string[]; rotationEnabledBefore: boolean };
   preflight?: { engine: string; strategy: string; username: string; transport: string };
   permission?: { rotatorArn: string; added: boolean };
   network?: { rotatorArn: string; placement: string };

@@ -24,18 +24,29 @@ export function onboardingStep(step: StepName, run: StepTask, finalStatus?: Onbo
       actor: state.actor,
       ...(error ? { errorMessage: `${error.name}: ${error.message}`.slice(0, 1024) } : {}),
     });
+    let result: unknown;
+    let error: Error | undefined;
     try {
-      const result = await run(state, deps);
-      const at = new Date(deps.now()).toISOString();
-      await deps.records.recordStep(state.onboardingId, { step, outcome: 'succeeded', at, durationMs: deps.now() - started }, finalStatus);
-      await deps.audit.publish({ detailType: 'Onboarding Step Succeeded', detail: detail('succeeded') });
-      return result;
+      result = await run(state, deps);
     } catch (err) {
-      const error = fromAws(err, step);
-      const at = new Date(deps.now()).toISOString();
-      await deps.records.recordStep(state.onboardingId, { step, outcome: 'failed', at, durationMs: deps.now() - started, message: `${error.name}: ${error.message}` });
-      await deps.audit.publish({ detailType: 'Onboarding Step Failed', detail: detail('failed', error) });
-      throw error;
+      error = fromAws(err, step);
     }
+    const at = new Date(deps.now()).toISOString();
+    const outcome = error ? 'failed' : 'succeeded';
+    try {
+      await deps.records.recordStep(
+        state.onboardingId,
+        { step, outcome, at, durationMs: deps.now() - started, ...(error ? { message: `${error.name}: ${error.message}` } : {}) },
+        error ? undefined : finalStatus,
+      );
+      await deps.audit.publish({ detailType: error ? 'Onboarding Step Failed' : 'Onboarding Step Succeeded', detail: detail(outcome, error) });
+    } catch (bookkeeping) {
+      // The step's own work stands (its result must reach the workflow's state, or compensation
+      // could not undo it); only a final status that was not recorded makes the step retry.
+      console.error(`[onboarding] ${step} of ${state.onboardingId}: outcome not recorded: ${(bookkeeping as Error).name}`);
+      if (finalStatus && !error) throw fromAws(bookkeeping, step);
+    }
+    if (error) throw error;
+    return result;
   };
 }

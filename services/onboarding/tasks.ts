@@ -1,7 +1,7 @@
 import type { OnboardingDeps } from './deps.ts';
 import type { OnboardingState, StepName } from './state.ts';
 import { checkFirstRotation } from './steps/check-first-rotation.ts';
-import { compensate } from './steps/compensate.ts';
+import { compensateTask } from './steps/compensate.ts';
 import { configureRotation } from './steps/configure-rotation.ts';
 import { ensureInvokePermission } from './steps/ensure-invoke-permission.ts';
 import { ensureNetwork } from './steps/ensure-network.ts';
@@ -21,6 +21,6 @@ export const ONBOARDING_TASKS: Record<StepName, (state: OnboardingState, deps: O
   ConfigureRotation: configureRotation,
   CheckFirstRotation: checkFirstRotation,
   RecordSuccess: recordSuccess,
-  Compensate: compensate,
+  Compensate: compensateTask,
   RecordFailure: recordFailure,
 };

@@ -9,6 +9,10 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { PasswordPolicy } from './types.ts';
+import { RotationError } from '../../shared/errors/rotation-error.ts';
+
+/** Marks a secret as an admin credential a masterarn may name (the rotator's role reads such secrets). */
+export const ADMIN_CREDENTIAL_TAG = 'rcp:admin-credential';
 
 /**
  * The rotator's view of Secrets Manager. A version's value never changes once stored, so values
@@ -54,7 +58,16 @@ export class SecretStore {
 
   /** The current value of another secret (the admin credential behind `masterarn`). */
   async current(secretId: string): Promise<string | undefined> {
-    const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
+    let out;
+    try {
+      out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
+    } catch (err) {
+      if ((err as Error).name === 'AccessDeniedException') {
+        throw new RotationError('PermissionDenied', `the rotator may not read the admin secret named by masterarn: its owner tags it ${ADMIN_CREDENTIAL_TAG}=true`);
+      }
+      if ((err as Error).name === 'ResourceNotFoundException') throw new RotationError('InvalidSecret', 'the admin secret named by masterarn does not exist');
+      throw err;
+    }
     if (out.SecretString !== undefined && out.ARN && out.VersionId) this.remember(out.ARN, out.VersionId, out.SecretString);
     return out.SecretString;
   }

@@ -18,6 +18,7 @@ let output = '';
 let apiUrl: string;
 let cloudUrl: string;
 const TOKENS = { a: 'token-of-team-a-0001', b: 'token-of-team-b-0002' };
+const OWNED = [{ Key: 'rcp:team', Value: 'team-a' }];
 const contract = new OpenAPIBackend({ definition: loadContract(), quick: true });
 const run = promisify(execFile);
 
@@ -136,7 +137,9 @@ describe('the control plane over HTTP', () => {
 
   it('fails at preflight with the reason when the host is unreachable, leaving the secret exactly as it was', async () => {
     const sm = awsClients(cloudUrl).sm;
-    await sm.send(new CreateSecretCommand({ Name: 'e2e/unreachable', SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'u', password: 'unreachable-canary' }) }));
+    await sm.send(
+      new CreateSecretCommand({ Name: 'e2e/unreachable', Tags: OWNED, SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'u', password: 'unreachable-canary' }) }),
+    );
     const before = await sm.send(new DescribeSecretCommand({ SecretId: 'e2e/unreachable' }));
     const { status, body } = await onboard(TOKENS.a, { secretId: 'e2e/unreachable', schedule: 'rate(7 days)', team: 'team-a' });
     expect(status).toBe(202);
@@ -160,7 +163,7 @@ describe('the control plane over HTTP', () => {
 
   it('starts one onboarding for the same Idempotency-Key sent twice', async () => {
     const sm = awsClients(cloudUrl).sm;
-    await sm.send(new CreateSecretCommand({ Name: 'e2e/idempotent', SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'u', password: 'p' }) }));
+    await sm.send(new CreateSecretCommand({ Name: 'e2e/idempotent', Tags: OWNED, SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'u', password: 'p' }) }));
     const body = { secretId: 'e2e/idempotent', schedule: 'rate(7 days)', team: 'team-a' };
     const first = await onboard(TOKENS.a, body, 'same-key-123456');
     const second = await onboard(TOKENS.a, body, 'same-key-123456');
@@ -181,6 +184,11 @@ describe('the control plane over HTTP', () => {
     expect((await onboard(TOKENS.b, { secretId: 'demo/postgres', schedule: 'rate(7 days)', team: 'team-b' })).status).toBe(404);
     expect((await call('rotateNow', 'POST', `/v1/secrets/${encodeURIComponent('demo/postgres')}/rotations`, { token: TOKENS.b })).status).toBe(404);
     expect((await call('listOnboardings', 'GET', '/v1/onboardings', { token: 'not-a-token' })).status).toBe(401);
+    // a secret no team has tagged as its own cannot be claimed by anyone
+    await awsClients(cloudUrl).sm.send(new CreateSecretCommand({ Name: 'e2e/unowned', SecretString: '{"engine":"postgres","host":"h","username":"u","password":"p"}' }));
+    const unowned = await onboard(TOKENS.b, { secretId: 'e2e/unowned', schedule: 'rate(7 days)', team: 'team-b' });
+    expect(unowned.status).toBe(403);
+    expect(unowned.body.detail).toContain('rcp:team=team-b');
     expect((await call('listOnboardings', 'GET', '/v1/onboardings')).status).toBe(401);
   });
 
@@ -207,7 +215,8 @@ describe('the control plane over HTTP', () => {
     expect(off.body.status).toBe('offboarded');
     const described = await awsClients(cloudUrl).sm.send(new DescribeSecretCommand({ SecretId: 'demo/postgres' }));
     expect(described.RotationEnabled).toBe(false);
-    expect((described.Tags ?? []).filter((t) => t.Key!.startsWith('rcp:'))).toEqual([]);
+    // only the owner's own tag stays
+    expect((described.Tags ?? []).filter((t) => t.Key!.startsWith('rcp:'))).toEqual([{ Key: 'rcp:team', Value: 'team-a' }]);
     const { events } = (await (await fetch(`${cloudUrl}/_local/events?bus=rcp-audit`)).json()) as { events: Array<{ 'detail-type': string }> };
     expect(events.map((e) => e['detail-type'])).toEqual(expect.arrayContaining(['Onboarding Requested', 'Onboarding Succeeded', 'Onboarding Failed', 'Offboarded']));
   });

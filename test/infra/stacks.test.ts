@@ -131,6 +131,7 @@ describe('a rotator placed in a VPC', () => {
       availabilityZones: ['us-east-1a', 'us-east-1b'],
       subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
       securityGroupIds: ['sg-0123456789abcdef0'],
+      routeTableIds: ['rtb-0123456789abcdef0'],
     };
     const app = buildApp(new App({ outdir: mkdtempSync(join(tmpdir(), 'rcp-cdk-')), context: { 'rcp:placements': [placement] } }), { bundle: false });
     app.synth();
@@ -140,6 +141,12 @@ describe('a rotator placed in a VPC', () => {
       VpcConfig: { SubnetIds: placement.subnetIds, SecurityGroupIds: placement.securityGroupIds },
     });
     rotator.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcId: placement.vpcId, VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    // everything the rotator calls is reachable without NAT: Secrets Manager, EventBridge, DynamoDB
+    const endpoints = JSON.stringify(rotator.findResources('AWS::EC2::VPCEndpoint'));
+    for (const service of ['secretsmanager', 'events', 'dynamodb']) expect(endpoints).toContain(`.${service}`);
+    rotator.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['ec2:CreateNetworkInterface']) })]) },
+    });
     rotator.hasResourceProperties('AWS::EC2::SecurityGroup', {
       SecurityGroupIngress: [Match.objectLike({ FromPort: 443, ToPort: 443, SourceSecurityGroupId: 'sg-0123456789abcdef0' })],
     });

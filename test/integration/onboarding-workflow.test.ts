@@ -45,6 +45,8 @@ afterAll(async () => {
   await db?.stop();
 });
 
+const OWNED = [{ Key: 'rcp:team', Value: 'team-a' }];
+
 let counter = 0;
 async function appUser(password: string) {
   const name = `onb_${process.pid}_${++counter}`;
@@ -67,7 +69,7 @@ async function onboard(request: OnboardingRequest) {
 describe('the onboarding workflow', () => {
   it('onboards a PostgreSQL secret end to end: rotation configured, first rotation done, password changed on the server', async () => {
     const user = await appUser('onboard-pass-1');
-    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'onboard-pass-1' });
+    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'onboard-pass-1' }, OWNED);
     const { result, record } = await onboard({ secretId: arn, schedule: 'rotate every 30 days', team: 'team-a' });
     expect(result.status).toBe('SUCCEEDED');
     expect(record.status).toBe('succeeded');
@@ -87,7 +89,7 @@ describe('the onboarding workflow', () => {
   });
 
   it('fails at preflight with the reason when the host is unreachable, and leaves the secret exactly as it was', async () => {
-    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'nobody', password: 'unreachable-pass' }, [{ Key: 'owner', Value: 'x' }]);
+    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'nobody', password: 'unreachable-pass' }, [{ Key: 'owner', Value: 'x' }, ...OWNED]);
     const before = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
     const { result, record } = await onboard({ secretId: arn, schedule: 'rate(10 days)', team: 'team-a' });
     expect(result.status).toBe('FAILED');
@@ -105,7 +107,7 @@ describe('the onboarding workflow', () => {
     // Preflight passes (both logins work), but its "admin" may not create roles: the first
     // rotation fails at setSecret, after rotation was configured and tags were set.
     const { arn: masterArn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'comp-pass-1' });
-    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'comp-pass-1', masterarn: masterArn });
+    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'comp-pass-1', masterarn: masterArn }, OWNED);
     const before = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
     const { result, record } = await onboard({ secretId: arn, schedule: 'rate(10 days)', team: 'team-a', strategy: 'alternating-users' });
     expect(result.status).toBe('FAILED');
@@ -119,8 +121,19 @@ describe('the onboarding workflow', () => {
     expect((await rc.value(arn)).password).toBe('comp-pass-1');
   });
 
+  it("refuses a secret that is not the team's (no rcp:team tag, or another team's), changing nothing", async () => {
+    for (const tags of [[], [{ Key: 'rcp:team', Value: 'team-b' }]]) {
+      const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: 'x', password: 'y' }, tags);
+      const { result, record } = await onboard({ secretId: arn, schedule: 'rate(10 days)', team: 'team-a' });
+      expect(result.status).toBe('FAILED');
+      expect(record.failure).toMatchObject({ step: 'Validate', errorClass: 'NotOwned' });
+      const after = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
+      expect(after.Tags ?? []).toEqual(tags);
+    }
+  });
+
   it('rejects a bad schedule before touching anything', async () => {
-    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: 'x', password: 'y' });
+    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: 'x', password: 'y' }, OWNED);
     const { result, record } = await onboard({ secretId: arn, schedule: 'rate(0 days)', team: 'team-a' });
     expect(result.status).toBe('FAILED');
     expect(record.failure).toMatchObject({ step: 'Validate', errorClass: 'InvalidSchedule' });

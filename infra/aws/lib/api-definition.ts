@@ -3,6 +3,17 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { loadContract } from '../../../services/api/app.ts';
 
 type Json = Record<string, unknown>;
+
+function gatewayProblem(status: number | undefined, slug: string, detail: string): Json {
+  const statusText = status === undefined ? '$context.error.responseType' : String(status);
+  return {
+    ...(status === undefined ? {} : { statusCode: status }),
+    responseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
+    responseTemplates: {
+      'application/json': `{"type":"https://secret-rotation-control-plane.dev/problems/${slug}","title":"${statusText}","status":${status ?? 400},"detail":"${detail}"}`,
+    },
+  };
+}
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** API Gateway imports OpenAPI 3.0 with JSON Schema draft 4: turn 3.1-only keywords into their 3.0 forms. */
@@ -44,11 +55,12 @@ export function apiGatewayDefinition(stack: Stack, handler: IFunction): Json {
     ...contract,
     openapi: '3.0.1',
     'x-amazon-apigateway-request-validators': { all: { validateRequestBody: true, validateRequestParameters: true } },
+    // API Gateway's own refusals (validation, authorisation, unknown routes) as problem+json too.
     'x-amazon-apigateway-gateway-responses': {
-      BAD_REQUEST_BODY: {
-        statusCode: 400,
-        responseTemplates: { 'application/json': '{"type":"https://secret-rotation-control-plane.dev/problems/invalid-request","title":"Bad request","status":400,"detail":"$context.error.validationErrorString"}' },
-      },
+      BAD_REQUEST_BODY: gatewayProblem(400, 'invalid-request', '$context.error.validationErrorString'),
+      BAD_REQUEST_PARAMETERS: gatewayProblem(400, 'invalid-request', '$context.error.validationErrorString'),
+      DEFAULT_4XX: gatewayProblem(undefined, 'gateway-refused', '$context.error.messageString'),
+      DEFAULT_5XX: gatewayProblem(undefined, 'gateway-error', '$context.error.messageString'),
     },
   };
 }

@@ -62,12 +62,21 @@ export class ControlPlaneStack extends Stack {
       functions[step] = fn;
     }
     const secrets = `arn:${this.partition}:secretsmanager:${this.region}:${this.account}:secret:*`;
-    // Onboarding configures rotation and tags; it never reads a secret's value (only the rotator does).
-    const manage = new PolicyStatement({
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource', 'secretsmanager:RotateSecret', 'secretsmanager:CancelRotateSecret', 'secretsmanager:UpdateSecretVersionStage'],
-      resources: [secrets],
-    });
-    for (const step of ['Validate', 'Preflight', 'TagSecret', 'ConfigureRotation', 'CheckFirstRotation', 'Compensate'] as const) functions[step].addToRolePolicy(manage);
+    // Each step gets what it calls, no more; none reads a secret's value (only the rotator does).
+    // What changes a secret's labels or removes tags is limited to secrets this control plane marked.
+    const onSecrets = (actions: string[], onlyOnboarded = false) =>
+      new PolicyStatement({
+        actions: actions.map((a) => `secretsmanager:${a}`),
+        resources: [secrets],
+        ...(onlyOnboarded ? { conditions: { Null: { 'secretsmanager:ResourceTag/rcp:onboarding-id': 'false' } } } : {}),
+      });
+    functions.Validate.addToRolePolicy(onSecrets(['DescribeSecret']));
+    functions.Preflight.addToRolePolicy(onSecrets(['TagResource']));
+    functions.TagSecret.addToRolePolicy(onSecrets(['TagResource']));
+    functions.ConfigureRotation.addToRolePolicy(onSecrets(['RotateSecret']));
+    functions.CheckFirstRotation.addToRolePolicy(onSecrets(['DescribeSecret']));
+    functions.Compensate.addToRolePolicy(onSecrets(['DescribeSecret']));
+    functions.Compensate.addToRolePolicy(onSecrets(['CancelRotateSecret', 'UpdateSecretVersionStage', 'UntagResource'], true));
     const rotators = [props.rotator, ...Object.values(props.placements ?? {})].map((fn) => fn.functionArn);
     functions.Preflight.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: rotators }));
     functions.EnsureInvokePermission.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetPolicy', 'lambda:AddPermission'], resources: rotators }));
@@ -94,9 +103,11 @@ export class ControlPlaneStack extends Stack {
     apiIdempotency.grantReadWriteData(apiFunction);
     props.auditBus.grantPutEventsTo(apiFunction);
     this.workflow.stateMachine.grantStartExecution(apiFunction);
-    apiFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret', 'secretsmanager:CancelRotateSecret', 'secretsmanager:UntagResource'], resources: [secrets] }),
-    );
+    // RotateSecret (rotate now) needs the caller to be allowed to invoke the rotation function.
+    apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: rotators }));
+    apiFunction.addToRolePolicy(onSecrets(['DescribeSecret', 'RotateSecret']));
+    // Offboarding acts only on secrets an onboarding marked.
+    apiFunction.addToRolePolicy(onSecrets(['CancelRotateSecret', 'UpdateSecretVersionStage', 'UntagResource'], true));
     functions.ApiHandler = apiFunction;
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR });

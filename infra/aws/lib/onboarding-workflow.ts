@@ -53,6 +53,8 @@ export class OnboardingWorkflow extends Construct {
 
     const compensate = task('Compensate', '$.compensation');
     const recordFailure = task('RecordFailure', '$.recorded');
+    // Whatever compensation could not do, the failure is still recorded.
+    compensate.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.compensationError' });
     compensate.next(recordFailure).next(new Fail(this, 'OnboardingFailed', { error: 'OnboardingFailed', causePath: '$.error.Cause' }));
 
     const steps = {

@@ -3,7 +3,7 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction, FunctionProps } from 'aws-cdk-lib/aws-lambda';
-import { InterfaceVpcEndpoint, InterfaceVpcEndpointAwsService, Peer, Port, SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { CfnVPCEndpoint, InterfaceVpcEndpoint, InterfaceVpcEndpointAwsService, Peer, Port, SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { productFunction } from './bundling.ts';
 import { idempotencyTable } from './idempotency-table.ts';
@@ -12,6 +12,8 @@ import { idempotencyTable } from './idempotency-table.ts';
 export const MANAGED_TAG = 'rcp:managed';
 /** Set by onboarding's first step, so the rotator may check the credential before the secret is managed. */
 export const ONBOARDING_TAG = 'rcp:onboarding-id';
+export { ADMIN_CREDENTIAL_TAG } from '../../../services/rotator/secret-store.ts';
+import { ADMIN_CREDENTIAL_TAG } from '../../../services/rotator/secret-store.ts';
 
 /** A VPC where rotated services live (CDK context `rcp:placements`, a JSON list). */
 export interface RotatorPlacement {
@@ -20,8 +22,13 @@ export interface RotatorPlacement {
   availabilityZones: string[];
   subnetIds: string[];
   securityGroupIds: string[];
-  /** false when the VPC already has a Secrets Manager endpoint (or a NAT route to it). */
+  /**
+   * false when the VPC already reaches AWS (NAT, or endpoints of its own). Otherwise the stack adds
+   * interface endpoints for Secrets Manager and EventBridge, and a DynamoDB gateway endpoint on
+   * `routeTableIds` (the rotator's idempotency records and rotation status).
+   */
   createSecretsManagerEndpoint?: boolean;
+  routeTableIds?: string[];
 }
 
 export interface RotatorStackProps extends StackProps {
@@ -61,16 +68,29 @@ export class RotatorStack extends Stack {
       });
       if (placement.createSecretsManagerEndpoint !== false) {
         // The endpoint takes HTTPS from the rotator's security groups only.
-        const endpointSg = new SecurityGroup(this, `${placement.name}EndpointSg`, { vpc, allowAllOutbound: false, description: 'Secrets Manager endpoint for the fleet rotator' });
-        for (const sg of placement.securityGroupIds) endpointSg.addIngressRule(Peer.securityGroupId(sg), Port.tcp(443), 'fleet rotator to Secrets Manager');
-        new InterfaceVpcEndpoint(this, `${placement.name}SecretsManagerEndpoint`, {
-          vpc,
-          service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-          subnets: { subnets: vpc.privateSubnets },
-          securityGroups: [endpointSg],
-          open: false,
-          privateDnsEnabled: true,
-        });
+        const endpointSg = new SecurityGroup(this, `${placement.name}EndpointSg`, { vpc, allowAllOutbound: false, description: 'AWS endpoints for the fleet rotator' });
+        for (const sg of placement.securityGroupIds) endpointSg.addIngressRule(Peer.securityGroupId(sg), Port.tcp(443), 'fleet rotator to AWS endpoints');
+        for (const [name, service] of [
+          ['SecretsManager', InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+          ['EventBridge', InterfaceVpcEndpointAwsService.EVENTBRIDGE],
+        ] as const) {
+          new InterfaceVpcEndpoint(this, `${placement.name}${name}Endpoint`, {
+            vpc,
+            service,
+            subnets: { subnets: vpc.privateSubnets },
+            securityGroups: [endpointSg],
+            open: false,
+            privateDnsEnabled: true,
+          });
+        }
+        if (placement.routeTableIds?.length) {
+          new CfnVPCEndpoint(this, `${placement.name}DynamoDbEndpoint`, {
+            vpcId: placement.vpcId,
+            serviceName: `com.amazonaws.${this.region}.dynamodb`,
+            vpcEndpointType: 'Gateway',
+            routeTableIds: placement.routeTableIds,
+          });
+        }
       }
       this.placements[placement.vpcId] = fn;
     }
@@ -110,6 +130,15 @@ export class RotatorStack extends Stack {
         conditions: { Null: { [`secretsmanager:ResourceTag/${ONBOARDING_TAG}`]: 'false' } },
       }),
     );
+    // The admin credential behind a secret's masterarn: readable, never writable, once its owner tags it.
+    rotator.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ReadAdminCredentials',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secrets],
+        conditions: { StringEquals: { [`secretsmanager:ResourceTag/${ADMIN_CREDENTIAL_TAG}`]: 'true' } },
+      }),
+    );
     // GetRandomPassword has no resource: it reads nothing.
     rotator.addToRolePolicy(new PolicyStatement({ sid: 'RandomPasswords', actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }));
     rotator.addToRolePolicy(
@@ -131,7 +160,7 @@ export class RotatorStack extends Stack {
 
     const policy = rotator.role!.node.tryFindChild('DefaultPolicy')!;
     const acknowledge = (finding: string, reason: string) => Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
-    acknowledge('Resource::*', 'GetRandomPassword and X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.');
+    acknowledge('Resource::*', 'GetRandomPassword, X-Ray PutTraceSegments/PutTelemetryRecords and (in a VPC) the network-interface calls have no resource-level permissions.');
     acknowledge(
       `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*`,
       `Which secrets is decided by tag: only those tagged ${MANAGED_TAG}=true (or ${ONBOARDING_TAG}, read-only, during onboarding).`,

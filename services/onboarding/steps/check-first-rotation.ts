@@ -12,9 +12,12 @@ export const checkFirstRotation = onboardingStep('CheckFirstRotation', async (st
   const described = await deps.sm.send(new DescribeSecretCommand({ SecretId: state.validate!.secretArn }));
   const stages = described.VersionIdsToStages?.[token] ?? [];
   if (stages.includes('AWSCURRENT') && !stages.includes('AWSPENDING')) return { status: 'succeeded', checks };
-  // The rotator leaves the reason of a failed step: no need to wait out the retries to report it.
+  // The rotator leaves the reason of a failed step: no need to wait out the retries to report it,
+  // unless a single user's password may already have changed (a failure after setSecret), when
+  // Secrets Manager's retries are what brings the credential back in step.
   const { lastFailure } = await deps.rotationStatus.get(state.validate!.secretArn);
-  if (lastFailure?.token === token) {
+  const safeToStop = lastFailure && (['createSecret', 'setSecret'].includes(lastFailure.step) || state.preflight?.strategy !== 'single-user');
+  if (lastFailure?.token === token && safeToStop) {
     throw failed('FirstRotationFailed', `the first rotation failed at ${lastFailure.step}: ${lastFailure.errorClass}: ${lastFailure.reason}`);
   }
   if (!stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) {

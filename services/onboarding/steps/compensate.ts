@@ -1,13 +1,24 @@
 import { CancelRotateSecretCommand, DescribeSecretCommand, UntagResourceCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import type { OnboardingDeps } from '../deps.ts';
+import { fromAws } from '../errors.ts';
 import type { OnboardingState } from '../state.ts';
 import { ONBOARDING_TAG } from './preflight.ts';
 
+/** Tags onboarding may set; those absent before it began are removed (never the owner's rcp:team). */
+export const ONBOARDING_TAGS = ['rcp:managed', 'rcp:rotation-strategy', 'rcp:service-type', ONBOARDING_TAG];
+/** A first rotation that failed at one of these steps changed nothing on the service. */
+const BEFORE_THE_CHANGE = ['createSecret', 'setSecret'];
+
 /**
- * Undoes what this onboarding changed, and only that: the rotation it enabled is cancelled (and
- * its pending label cleared, so the secret can be onboarded again), the tags it added are
- * removed, the secret lock is released. The secret's value and AWSCURRENT are never touched.
- * Not wrapped like the other steps: it must run to the end and report what it could not undo.
+ * Undoes what this onboarding changed, and only that, judged from the secret as it is now (so it
+ * is right even when a step's result was lost): the rotation it enabled is cancelled and its
+ * pending label cleared, the tags it added are removed, the secret lock is released. The secret's
+ * value and AWSCURRENT are never touched.
+ *
+ * One exception keeps credentials working: with a single user, a first rotation that failed after
+ * setSecret (or whose outcome is unknown) may already have changed the password on the service;
+ * cancelling it would leave AWSCURRENT holding a password that no longer works. That rotation is
+ * left enabled, for Secrets Manager to finish, and reported as not undone.
  */
 export async function compensate(state: OnboardingState, deps: OnboardingDeps): Promise<{ undone: string[]; notUndone: string[] }> {
   const undone: string[] = [];
@@ -21,21 +32,33 @@ export async function compensate(state: OnboardingState, deps: OnboardingDeps): 
       notUndone.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
     }
   };
-  if (secretArn && state.rotation?.configured) {
-    await attempt('rotation cancelled', () => deps.sm.send(new CancelRotateSecretCommand({ SecretId: secretArn })));
-    const token = state.rotation.versionId;
-    if (token) {
-      await attempt('pending label cleared', async () => {
-        const stages = (await deps.sm.send(new DescribeSecretCommand({ SecretId: secretArn }))).VersionIdsToStages?.[token] ?? [];
-        if (stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) {
-          await deps.sm.send(new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
-        }
-      });
+  if (secretArn) {
+    const described = await deps.sm.send(new DescribeSecretCommand({ SecretId: secretArn }));
+    const tags = new Map((described.Tags ?? []).map((t) => [t.Key, t.Value]));
+    const ours = tags.get(ONBOARDING_TAG) === state.onboardingId;
+    const enabledByUs = ours && described.RotationEnabled === true && !state.validate!.rotationEnabledBefore;
+    const pendingToken = Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT'))?.[0];
+    let keepRotation = false;
+    if (enabledByUs && pendingToken && (state.preflight?.strategy ?? 'single-user') === 'single-user') {
+      const { lastFailure } = await deps.rotationStatus.get(secretArn);
+      keepRotation = !(lastFailure?.token === pendingToken && BEFORE_THE_CHANGE.includes(lastFailure.step));
     }
+    if (keepRotation) {
+      notUndone.push('rotation left enabled: the first rotation may already have set the new password on the service, and Secrets Manager will finish it');
+    } else if (enabledByUs) {
+      await attempt('rotation cancelled', () => deps.sm.send(new CancelRotateSecretCommand({ SecretId: secretArn })));
+      if (pendingToken) {
+        await attempt('pending label cleared', () =>
+          deps.sm.send(new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingToken })),
+        );
+      }
+    }
+    const before = new Set(state.validate!.tagKeysBefore);
+    // While the rotation is left running, the rotator still needs the secret to be managed.
+    const added = ONBOARDING_TAGS.filter((k) => tags.has(k) && !before.has(k) && (ours || k !== ONBOARDING_TAG) && !(keepRotation && k === 'rcp:managed'));
+    if (added.length) await attempt('tags removed', () => deps.sm.send(new UntagResourceCommand({ SecretId: secretArn, TagKeys: added })));
+    await attempt('secret lock released', () => deps.records.releaseSecret(secretArn, state.onboardingId));
   }
-  const added = state.tags?.added ?? (state.preflight || state.error ? [ONBOARDING_TAG] : []);
-  if (secretArn && added.length) await attempt('tags removed', () => deps.sm.send(new UntagResourceCommand({ SecretId: secretArn, TagKeys: added })));
-  if (secretArn && state.validate?.claimed) await attempt('secret lock released', () => deps.records.releaseSecret(secretArn, state.onboardingId));
   await deps.records.recordStep(state.onboardingId, {
     step: 'Compensate',
     outcome: 'compensated',
@@ -43,4 +66,13 @@ export async function compensate(state: OnboardingState, deps: OnboardingDeps): 
     message: [...undone, ...notUndone.map((n) => `NOT UNDONE ${n}`)].join('; ') || 'nothing to undo',
   });
   return { undone, notUndone };
+}
+
+/** As the workflow's Task: AWS errors become the names its Retry matches. */
+export async function compensateTask(state: OnboardingState, deps: OnboardingDeps) {
+  try {
+    return await compensate(state, deps);
+  } catch (err) {
+    throw fromAws(err, 'Compensate');
+  }
 }

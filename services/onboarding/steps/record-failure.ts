@@ -1,8 +1,18 @@
 import type { OnboardingDeps } from '../deps.ts';
 import type { OnboardingState } from '../state.ts';
+import { fromAws } from '../errors.ts';
 
 /** Records why the onboarding failed (the failed step's error, as the workflow caught it) and emits "Onboarding Failed". */
 export async function recordFailure(state: OnboardingState, deps: OnboardingDeps): Promise<{ failed: true }> {
+  try {
+    return await record(state, deps);
+  } catch (err) {
+    // AWS errors become the names the workflow retries.
+    throw fromAws(err, 'RecordFailure');
+  }
+}
+
+async function record(state: OnboardingState, deps: OnboardingDeps): Promise<{ failed: true }> {
   const errorClass = state.error?.Error ?? 'Unknown';
   let reason = state.error?.Cause ?? 'the workflow failed';
   try {

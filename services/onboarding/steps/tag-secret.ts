@@ -1,19 +1,19 @@
-import { DescribeSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { onboardingStep } from '../step-runner.ts';
 import { ONBOARDING_TAG } from './preflight.ts';
 
 export const MANAGED_TAG = 'rcp:managed';
 
-/** Marks the secret as managed (the rotator's role may then rotate it), with its team and strategy. Records which tags are new, for compensation. */
+/** Marks the secret as managed (the rotator's role may then rotate it), with its strategy. Records which tags are new, for compensation. */
 export const tagSecret = onboardingStep('TagSecret', async (state, deps) => {
   const secretArn = state.validate!.secretArn;
   const tags = [
     { Key: MANAGED_TAG, Value: 'true' },
-    { Key: 'rcp:team', Value: state.request.team },
     { Key: 'rcp:rotation-strategy', Value: state.preflight!.strategy },
     ...(state.request.serviceType ? [{ Key: 'rcp:service-type', Value: state.request.serviceType }] : []),
   ];
-  const before = new Set(((await deps.sm.send(new DescribeSecretCommand({ SecretId: secretArn }))).Tags ?? []).map((t) => t.Key));
+  // Against the tags before onboarding began (Validate's snapshot), so a retried step reports the same.
+  const before = new Set(state.validate!.tagKeysBefore);
   await deps.sm.send(new TagResourceCommand({ SecretId: secretArn, Tags: tags }));
   return { added: [ONBOARDING_TAG, ...tags.map((t) => t.Key).filter((k) => !before.has(k))] };
 });

@@ -2,6 +2,7 @@ import { DescribeSecretCommand, ResourceNotFoundException } from '@aws-sdk/clien
 import { parseRotationRules, ScheduleError, type RotationRules } from '../../../shared/schedule/rotation-schedule.ts';
 import { failed } from '../errors.ts';
 import { onboardingStep } from '../step-runner.ts';
+import { ownerOf, TEAM_TAG } from '../../../shared/ownership.ts';
 
 /** "rotate every N days" (the API's plain form), or a rate()/cron() expression; with the window as Duration. */
 export function rotationRulesFor(schedule: string, window?: string): RotationRules {
@@ -37,10 +38,18 @@ export const validate = onboardingStep('Validate', async (state, deps) => {
   if (described.RotationEnabled && described.RotationLambdaARN && !ourRotators.includes(described.RotationLambdaARN)) {
     throw failed('RotatedElsewhere', `the secret is already rotated by ${described.RotationLambdaARN}: turn that off (CancelRotateSecret) before onboarding`);
   }
-  const teamTag = described.Tags?.find((t) => t.Key === 'rcp:team')?.Value;
-  if (teamTag && teamTag !== state.request.team) throw failed('OwnedByAnotherTeam', `the secret belongs to team ${teamTag}`);
+  const owner = ownerOf(described.Tags);
+  if (owner !== state.request.team) {
+    throw failed('NotOwned', owner ? `the secret belongs to team ${owner}` : `the secret has no ${TEAM_TAG} tag naming team ${state.request.team}`);
+  }
   if (!(await deps.records.claimSecret(secretArn, state.onboardingId))) {
     throw failed('OnboardingInProgress', 'another onboarding of this secret is under way or succeeded: offboard it first');
   }
-  return { secretArn, rules, claimed: true };
+  return {
+    secretArn,
+    rules,
+    claimed: true,
+    tagKeysBefore: (described.Tags ?? []).map((t) => t.Key!).filter(Boolean),
+    rotationEnabledBefore: described.RotationEnabled === true,
+  };
 });
