@@ -19,6 +19,8 @@ import { runPreflight, runStep, type RotatorDeps } from './step-protocol.ts';
  * here lives for the container's life; the drivers load only when a secret of their kind turns up.
  */
 const logger = new Logger({ serviceName: 'fleet-rotator' });
+// One DynamoDB client for the idempotency records and the rotation status.
+const dynamodb = new DynamoDBClient({ maxAttempts: 3 });
 
 const deps: RotatorDeps = {
   store: new SecretStore(secretsManagerClient()),
@@ -33,12 +35,12 @@ const deps: RotatorDeps = {
   pluginFor,
   connectTimeoutMs: Number(process.env.ROTATOR_CONNECT_TIMEOUT_MS ?? 5000),
   actor: 'fleet-rotator',
-  status: new RotationStatusStore(new DynamoDBClient({ maxAttempts: 3 })),
+  status: new RotationStatusStore(dynamodb),
 };
 
 // A step delivered twice at once runs once: the second waits out as "in progress" and is retried by Secrets Manager.
 const idempotency = makeHandlerIdempotent({
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? 'rcp-rotator-idempotency' }),
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? 'rcp-rotator-idempotency', awsSdkV3Client: dynamodb }),
   config: new IdempotencyConfig({ eventKeyJmesPath: '[SecretId, ClientRequestToken, Step]', expiresAfterSeconds: 3600, throwOnNoIdempotencyKey: true }),
 });
 
