@@ -55,7 +55,8 @@ export async function compensate(state: OnboardingState, deps: OnboardingDeps): 
     }
     const before = new Set(state.validate!.tagKeysBefore);
     // While the rotation is left running, the rotator still needs the secret to be managed.
-    const added = ONBOARDING_TAGS.filter((k) => tags.has(k) && !before.has(k) && (ours || k !== ONBOARDING_TAG) && !(keepRotation && k === 'rcp:managed'));
+    // Tags are ours to remove only if this onboarding marked the secret (it tags rcp:onboarding-id first).
+    const added = ours ? ONBOARDING_TAGS.filter((k) => tags.has(k) && !before.has(k) && !(keepRotation && k === 'rcp:managed')) : [];
     if (added.length) await attempt('tags removed', () => deps.sm.send(new UntagResourceCommand({ SecretId: secretArn, TagKeys: added })));
     await attempt('secret lock released', () => deps.records.releaseSecret(secretArn, state.onboardingId));
   }
