@@ -3,7 +3,6 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
-import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 import type { ApiDeps } from '../../services/api/onboarding-service.ts';
 import type { OnboardingDeps } from '../../services/onboarding/deps.ts';
 import { OnboardingRecords } from '../../services/onboarding/records.ts';
@@ -12,6 +11,7 @@ import { startApiServer } from './api-server.ts';
 import type { LocalCloud } from './cloud/server.ts';
 import { FLEET_ROTATOR } from './functions.ts';
 import { LocalWorkflowRunner, synthesizedWorkflowDefinition } from './workflow-runner.ts';
+import { auditBusName } from '../../shared/names.ts';
 
 /**
  * The control plane of the embedded default: the REST API on a local port, the onboarding
@@ -23,7 +23,7 @@ export async function startControlPlane(cloud: LocalCloud, options: { port: numb
   const sm = new SecretsManagerClient(config);
   const dynamodb = new DynamoDBClient(config);
   const records = new OnboardingRecords(dynamodb);
-  const audit = new EventBridgeAuditSink(new EventBridgeClient(config), process.env.AUDIT_BUS_NAME ?? DEFAULT_AUDIT_BUS, (reason) =>
+  const audit = new EventBridgeAuditSink(new EventBridgeClient(config), auditBusName(), (reason) =>
     console.error(`[control-plane] audit event not delivered: ${reason}`),
   );
   const workflowDeps: OnboardingDeps = {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { startPasswordPostgres, type PasswordPostgres } from './password-postgres.ts';
-import { TEAM_TAG } from '../../shared/ownership.ts';
+import { TAGS } from '../../shared/names.ts';
 
 export const DEMO_SECRET_NAME = 'demo/postgres';
 const DEMO_ROLE = 'demo_app';
@@ -43,7 +43,7 @@ export async function startDemoTarget(cloudUrl: string, region: string, stateDir
         Description: 'demo credential of the embedded default',
         SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port, username: DEMO_ROLE, password, dbname: 'postgres', ssl: false }),
         // Owned by the demo team, as a team would tag its own secret before onboarding it.
-        Tags: [{ Key: TEAM_TAG, Value: team }],
+        Tags: [{ Key: TAGS.team, Value: team }],
       }),
     );
     secretArn = created.ARN!;

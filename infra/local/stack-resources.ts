@@ -1,6 +1,6 @@
 import { CreateEventBusCommand, EventBridgeClient, ResourceAlreadyExistsException } from '@aws-sdk/client-eventbridge';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
+import { apiIdempotencyTable, auditBusName, controlPlaneTable, rotatorIdempotencyTable } from '../../shared/names.ts';
 
 /**
  * What the stacks create on AWS around the functions, created in the local cloud: the audit bus,
@@ -11,11 +11,11 @@ export async function ensureStackResources(endpoint: string, region: string): Pr
   const events = new EventBridgeClient(config);
   const dynamodb = new DynamoDBClient(config);
   try {
-    await events.send(new CreateEventBusCommand({ Name: process.env.AUDIT_BUS_NAME ?? DEFAULT_AUDIT_BUS, Description: 'audit events of the secret rotation control plane' }));
+    await events.send(new CreateEventBusCommand({ Name: auditBusName(), Description: 'audit events of the secret rotation control plane' }));
   } catch (err) {
     if (!(err instanceof ResourceAlreadyExistsException)) throw err;
   }
-  for (const idempotencyTable of [process.env.IDEMPOTENCY_TABLE_NAME ?? 'rcp-rotator-idempotency', process.env.API_IDEMPOTENCY_TABLE_NAME ?? 'rcp-api-idempotency']) {
+  for (const idempotencyTable of [rotatorIdempotencyTable(), apiIdempotencyTable()]) {
     try {
       await dynamodb.send(
         new CreateTableCommand({
@@ -32,7 +32,7 @@ export async function ensureStackResources(endpoint: string, region: string): Pr
   try {
     await dynamodb.send(
       new CreateTableCommand({
-        TableName: process.env.RCP_TABLE_NAME ?? 'rcp-control-plane',
+        TableName: controlPlaneTable(),
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },

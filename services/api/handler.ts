@@ -5,7 +5,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
-import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
 import { OnboardingRecords } from '../onboarding/records.ts';
 import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
@@ -13,6 +12,7 @@ import { createApi } from './app.ts';
 import { iamCaller } from './auth.ts';
 import { apiIdempotencyConfig, idempotentCreate } from './idempotent-create.ts';
 import type { ApiDeps } from './onboarding-service.ts';
+import { auditBusName } from '../../shared/names.ts';
 
 /** The REST API behind API Gateway (IAM auth, request validation from openapi.yaml). */
 const logger = new Logger({ serviceName: 'rcp-api' });
@@ -25,7 +25,7 @@ const deps: ApiDeps = {
   sm: secretsManagerClient(),
   records: new OnboardingRecords(dynamodb),
   rotationStatus: new RotationStatusStore(dynamodb),
-  audit: new EventBridgeAuditSink(eventBridgeClient(), process.env.AUDIT_BUS_NAME ?? DEFAULT_AUDIT_BUS, (reason) => logger.error('audit event not delivered', { reason })),
+  audit: new EventBridgeAuditSink(eventBridgeClient(), auditBusName(), (reason) => logger.error('audit event not delivered', { reason })),
   workflow: {
     // The execution is named after the onboarding: a repeated start is refused by Step Functions itself.
     async start(state) {

@@ -4,8 +4,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IdempotentCreate } from './app.ts';
 import { createOnboarding, getOnboarding, type ApiDeps } from './onboarding-service.ts';
 import { problem } from './problem.ts';
+import { apiIdempotencyTable } from '../../shared/names.ts';
 
-export const API_IDEMPOTENCY_TABLE = () => process.env.API_IDEMPOTENCY_TABLE_NAME ?? 'rcp-api-idempotency';
 
 /**
  * POST /v1/onboardings at most once per team and Idempotency-Key (Powertools idempotency, records
@@ -21,7 +21,7 @@ export const apiIdempotencyConfig = () =>
  */
 export function idempotentCreate(deps: ApiDeps, dynamodb: DynamoDBClient, config = apiIdempotencyConfig()): IdempotentCreate {
   const create = makeIdempotent((input: Parameters<IdempotentCreate>[0]) => createOnboarding(deps, input.caller, input.request), {
-    persistenceStore: new DynamoDBPersistenceLayer({ tableName: API_IDEMPOTENCY_TABLE(), awsSdkV3Client: dynamodb }),
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: apiIdempotencyTable(), awsSdkV3Client: dynamodb }),
     config,
   });
   return async (input) => {

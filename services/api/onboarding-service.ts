@@ -16,10 +16,10 @@ import type { OnboardingRecord, OnboardingRecords, OnboardingStatus } from '../o
 import type { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import type { OnboardingRequest, OnboardingState } from '../onboarding/state.ts';
 import { rotationRulesFor } from '../onboarding/steps/validate.ts';
-import { ONBOARDING_TAGS } from '../onboarding/steps/compensate.ts';
 import type { Caller } from './auth.ts';
-import { ownerOf, TEAM_TAG } from '../../shared/ownership.ts';
+import { ownerOf } from '../../shared/ownership.ts';
 import { problem } from './problem.ts';
+import { ONBOARDING_TAGS, TAGS } from '../../shared/names.ts';
 
 /** Starts the onboarding workflow: Step Functions on AWS, the local runner in the embedded default. */
 export interface WorkflowStarter {
@@ -74,10 +74,10 @@ async function describeOwned(deps: ApiDeps, caller: Caller, secretId: string, mu
     throw problem(
       403,
       'secret-not-owned',
-      `secret "${secretId}" has no ${TEAM_TAG} tag: tag it ${TEAM_TAG}=${caller.team} (with your own rights on it) to show it is your team's`,
+      `secret "${secretId}" has no ${TAGS.team} tag: tag it ${TAGS.team}=${caller.team} (with your own rights on it) to show it is your team's`,
     );
   }
-  if (mustBeManaged && tag('rcp:managed') !== 'true') {
+  if (mustBeManaged && tag(TAGS.managed) !== 'true') {
     throw problem(404, 'secret-not-onboarded', `secret "${secretId}" is not onboarded by team ${caller.team}: onboard it first (POST /v1/onboardings)`);
   }
   if (described.DeletedDate) throw problem(409, 'secret-deleted', 'the secret is scheduled for deletion: restore it first');

@@ -5,13 +5,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
-import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
 import type { OnboardingDeps } from './deps.ts';
 import { OnboardingRecords } from './records.ts';
 import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import { STEP_NAMES, type OnboardingState, type StepName } from './state.ts';
 import { ONBOARDING_TASKS } from './tasks.ts';
+import { auditBusName } from '../../shared/names.ts';
 
 /**
  * One bundle for every onboarding step: each step's function sets ONBOARDING_STEP to the Task
@@ -28,7 +28,7 @@ export function depsFromEnvironment(env = process.env): OnboardingDeps {
     lambda: new LambdaClient({ maxAttempts: 5 }),
     records: new OnboardingRecords(new DynamoDBClient({ maxAttempts: 5 })),
     rotationStatus: new RotationStatusStore(new DynamoDBClient({ maxAttempts: 5 })),
-    audit: new EventBridgeAuditSink(eventBridgeClient(), env.AUDIT_BUS_NAME ?? DEFAULT_AUDIT_BUS, (reason) => logger.error('audit event not delivered', { reason })),
+    audit: new EventBridgeAuditSink(eventBridgeClient(), auditBusName(), (reason) => logger.error('audit event not delivered', { reason })),
     account: rotatorArn.split(':')[4] ?? '',
     region,
     rotatorArn,

@@ -1,5 +1,6 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { controlPlaneTable } from '../../shared/names.ts';
 
 /**
  * The control plane's one table. Access patterns:
@@ -7,7 +8,6 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
  * - a team's onboardings, newest first: GSI `byTeam`, gsi1pk `TEAM#<team>`, gsi1sk `<createdAt>#<id>` (Query, descending);
  * - the one active onboarding of a secret (a lock against two onboardings at once): pk `SECRET#<arn>`, sk `ACTIVE`.
  */
-export const TABLE_NAME = () => process.env.RCP_TABLE_NAME ?? 'rcp-control-plane';
 
 export type OnboardingStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'offboarded';
 
@@ -38,7 +38,7 @@ export interface OnboardingRecord {
 export class OnboardingRecords {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly table = TABLE_NAME()) {
+  constructor(client: DynamoDBClient, private readonly table = controlPlaneTable()) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 

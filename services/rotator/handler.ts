@@ -6,13 +6,13 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
-import { DEFAULT_AUDIT_BUS } from '../../shared/audit/audit-events.ts';
 import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
 import { pluginFor } from './plugins/registry.ts';
 import { SecretStore } from './secret-store.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import { runPreflight, runStep, type RotatorDeps } from './step-protocol.ts';
+import { auditBusName, rotatorIdempotencyTable } from '../../shared/names.ts';
 
 /**
  * The fleet rotator Lambda: Secrets Manager invokes it four times per rotation. Everything built
@@ -24,7 +24,7 @@ const dynamodb = new DynamoDBClient({ maxAttempts: 3 });
 
 const deps: RotatorDeps = {
   store: new SecretStore(secretsManagerClient()),
-  audit: new EventBridgeAuditSink(eventBridgeClient(), process.env.AUDIT_BUS_NAME ?? DEFAULT_AUDIT_BUS, (reason) =>
+  audit: new EventBridgeAuditSink(eventBridgeClient(), auditBusName(), (reason) =>
     logger.error('audit event not delivered', { reason }),
   ),
   log: {
@@ -40,7 +40,7 @@ const deps: RotatorDeps = {
 
 // A step delivered twice at once runs once: the second waits out as "in progress" and is retried by Secrets Manager.
 const idempotency = makeHandlerIdempotent({
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? 'rcp-rotator-idempotency', awsSdkV3Client: dynamodb }),
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName: rotatorIdempotencyTable(), awsSdkV3Client: dynamodb }),
   config: new IdempotencyConfig({ eventKeyJmesPath: '[SecretId, ClientRequestToken, Step]', expiresAfterSeconds: 3600, throwOnNoIdempotencyKey: true }),
 });
 

@@ -10,9 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { PasswordPolicy } from './types.ts';
 import { RotationError } from '../../shared/errors/rotation-error.ts';
-
-/** Marks a secret as an admin credential a masterarn may name (the rotator's role reads such secrets). */
-export const ADMIN_CREDENTIAL_TAG = 'rcp:admin-credential';
+import { TAGS } from '../../shared/names.ts';
 
 /**
  * The rotator's view of Secrets Manager. A version's value never changes once stored, so values
@@ -63,7 +61,7 @@ export class SecretStore {
       out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
     } catch (err) {
       if ((err as Error).name === 'AccessDeniedException') {
-        throw new RotationError('PermissionDenied', `the rotator may not read the admin secret named by masterarn: its owner tags it ${ADMIN_CREDENTIAL_TAG}=true`);
+        throw new RotationError('PermissionDenied', `the rotator may not read the admin secret named by masterarn: its owner tags it ${TAGS.adminCredential}=true`);
       }
       if ((err as Error).name === 'ResourceNotFoundException') throw new RotationError('InvalidSecret', 'the admin secret named by masterarn does not exist');
       throw err;

@@ -4,15 +4,13 @@ import type { AuditEvent, AuditSink } from '../../shared/audit/audit-publisher.t
 import { RotationError } from '../../shared/errors/rotation-error.ts';
 import type { SecretStore } from './secret-store.ts';
 import { STEPS, STRATEGIES, type Credential, type RotationEvent, type ServicePlugin, type Session, type Step, type Strategy, type Transport } from './types.ts';
+import { TAGS } from '../../shared/names.ts';
 
 /**
  * The rotation step protocol Secrets Manager drives, for every service type and strategy:
  * createSecret, setSecret, testSecret, finishSecret, each safe to run again with the same token.
  */
 
-export const STRATEGY_TAG = 'rcp:rotation-strategy';
-/** The service type of a secret whose value has no `engine` key (set by onboarding from the request). */
-export const SERVICE_TYPE_TAG = 'rcp:service-type';
 const CLONE_SUFFIX = '_clone';
 
 export interface RotatorLog {
@@ -91,7 +89,7 @@ export function parseSecret(raw: string | undefined, which: string, pluginFor: R
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RotationError('InvalidSecret', `the ${which} value is not a JSON object`);
   const object = (typeof (value as Record<string, unknown>).engine === 'string' || !defaultEngine ? value : { ...value, engine: defaultEngine }) as Record<string, unknown>;
   const engine = object.engine;
-  if (typeof engine !== 'string') throw new RotationError('InvalidSecret', `the ${which} value has no "engine" key naming the service type (nor is the secret tagged ${SERVICE_TYPE_TAG})`);
+  if (typeof engine !== 'string') throw new RotationError('InvalidSecret', `the ${which} value has no "engine" key naming the service type (nor is the secret tagged ${TAGS.serviceType})`);
   const plugin = pluginFor(engine);
   if (!plugin) throw new RotationError('InvalidSecret', `the ${which} value names engine "${engine.slice(0, 40)}", which the fleet rotator does not serve`);
   const parsed = plugin.schema.safeParse(object);
@@ -102,12 +100,12 @@ export function parseSecret(raw: string | undefined, which: string, pluginFor: R
   return { plugin, credential: parsed.data, raw: object };
 }
 
-const serviceTypeOf = (ctx: StepContext) => ctx.metadata.Tags?.find((t) => t.Key === SERVICE_TYPE_TAG)?.Value;
+const serviceTypeOf = (ctx: StepContext) => ctx.metadata.Tags?.find((t) => t.Key === TAGS.serviceType)?.Value;
 
 function strategyOf(ctx: StepContext, parsed: ParsedSecret, requested?: Strategy): Strategy {
-  const tagged = requested ?? ctx.metadata.Tags?.find((t) => t.Key === STRATEGY_TAG)?.Value;
+  const tagged = requested ?? ctx.metadata.Tags?.find((t) => t.Key === TAGS.strategy)?.Value;
   if (tagged !== undefined && !(STRATEGIES as readonly string[]).includes(tagged)) {
-    throw new RotationError('UnsupportedStrategy', `tag ${STRATEGY_TAG} is "${tagged}"; use one of ${STRATEGIES.join(', ')}`);
+    throw new RotationError('UnsupportedStrategy', `tag ${TAGS.strategy} is "${tagged}"; use one of ${STRATEGIES.join(', ')}`);
   }
   const strategy = (tagged as Strategy | undefined) ?? (parsed.credential.masterarn ? 'alternating-users' : 'single-user');
   if (!parsed.plugin.strategies.includes(strategy)) {

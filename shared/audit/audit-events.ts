@@ -3,7 +3,6 @@ import { ERROR_CLASSES } from '../errors/rotation-error.ts';
 
 /** The audit events every part of the product emits: one bus, one source, a closed list of detail types. */
 export const AUDIT_SOURCE = 'secret-rotation-control-plane';
-export const DEFAULT_AUDIT_BUS = 'rcp-audit';
 
 export const DETAIL_TYPES = [
   'Onboarding Requested',

@@ -1,4 +1,5 @@
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { controlPlaneTable } from '../names.ts';
 
 /** The last outcome of a secret's rotation as the fleet rotator saw it (no values: a step, a class, a reason). */
 export interface RotationOutcome {
@@ -22,7 +23,7 @@ export interface RotationStatus {
 export class RotationStatusStore {
   constructor(
     private readonly client: DynamoDBClient,
-    private readonly table = process.env.RCP_TABLE_NAME ?? 'rcp-control-plane',
+    private readonly table = controlPlaneTable(),
   ) {}
 
   async record(secretArn: string, kind: 'lastFailure' | 'lastSuccess', outcome: RotationOutcome): Promise<void> {

@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import { STEP_NAMES, type StepName } from '../../../services/onboarding/state.ts';
 import { productFunction } from './bundling.ts';
 import { OnboardingWorkflow } from './onboarding-workflow.ts';
+import { RESOURCES } from '../../../shared/names.ts';
 
 export interface ControlPlaneStackProps extends StackProps {
   auditBus: IEventBus;
@@ -30,7 +31,7 @@ export class ControlPlaneStack extends Stack {
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
     this.table = new Table(this, 'Table', {
-      tableName: 'rcp-control-plane',
+      tableName: RESOURCES.controlPlaneTable,
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -85,7 +86,7 @@ export class ControlPlaneStack extends Stack {
 
     this.workflow = new OnboardingWorkflow(this, 'Onboarding', functions as Record<StepName, LambdaFunction>);
 
-    const apiIdempotency = idempotencyTable(this, 'ApiIdempotencyTable', 'rcp-api-idempotency');
+    const apiIdempotency = idempotencyTable(this, 'ApiIdempotencyTable', RESOURCES.apiIdempotencyTable);
     const apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
       description: 'REST API of the secret rotation control plane',
       environment: {

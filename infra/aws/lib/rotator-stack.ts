@@ -7,13 +7,8 @@ import { CfnVPCEndpoint, InterfaceVpcEndpoint, InterfaceVpcEndpointAwsService, P
 import type { Construct } from 'constructs';
 import { productFunction } from './bundling.ts';
 import { idempotencyTable } from './idempotency-table.ts';
+import { RESOURCES, TAGS } from '../../../shared/names.ts';
 
-/** The tag that puts a secret under the fleet rotator's management (set by onboarding). */
-export const MANAGED_TAG = 'rcp:managed';
-/** Set by onboarding's first step, so the rotator may check the credential before the secret is managed. */
-export const ONBOARDING_TAG = 'rcp:onboarding-id';
-export { ADMIN_CREDENTIAL_TAG } from '../../../services/rotator/secret-store.ts';
-import { ADMIN_CREDENTIAL_TAG } from '../../../services/rotator/secret-store.ts';
 
 /** A VPC where rotated services live (CDK context `rcp:placements`, a JSON list). */
 export interface RotatorPlacement {
@@ -120,14 +115,14 @@ export class RotatorStack extends Stack {
     const secrets = `arn:${this.partition}:secretsmanager:${this.region}:${this.account}:secret:*`;
     const rotate = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'];
     rotator.addToRolePolicy(
-      new PolicyStatement({ sid: 'RotateManagedSecrets', actions: rotate, resources: [secrets], conditions: { StringEquals: { [`secretsmanager:ResourceTag/${MANAGED_TAG}`]: 'true' } } }),
+      new PolicyStatement({ sid: 'RotateManagedSecrets', actions: rotate, resources: [secrets], conditions: { StringEquals: { [`secretsmanager:ResourceTag/${TAGS.managed}`]: 'true' } } }),
     );
     rotator.addToRolePolicy(
       new PolicyStatement({
         sid: 'PreflightSecretsBeingOnboarded',
         actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
         resources: [secrets],
-        conditions: { Null: { [`secretsmanager:ResourceTag/${ONBOARDING_TAG}`]: 'false' } },
+        conditions: { Null: { [`secretsmanager:ResourceTag/${TAGS.onboardingId}`]: 'false' } },
       }),
     );
     // The admin credential behind a secret's masterarn: readable, never writable, once its owner tags it.
@@ -136,7 +131,7 @@ export class RotatorStack extends Stack {
         sid: 'ReadAdminCredentials',
         actions: ['secretsmanager:GetSecretValue'],
         resources: [secrets],
-        conditions: { StringEquals: { [`secretsmanager:ResourceTag/${ADMIN_CREDENTIAL_TAG}`]: 'true' } },
+        conditions: { StringEquals: { [`secretsmanager:ResourceTag/${TAGS.adminCredential}`]: 'true' } },
       }),
     );
     // GetRandomPassword has no resource: it reads nothing.
@@ -153,9 +148,9 @@ export class RotatorStack extends Stack {
     props.auditBus.grantPutEventsTo(rotator);
     // The last failure and success of each rotation, for the control plane (its table, by name: that stack depends on this one).
     rotator.addToRolePolicy(
-      new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:UpdateItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/rcp-control-plane`] }),
+      new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:UpdateItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/${RESOURCES.controlPlaneTable}`] }),
     );
-    rotator.addEnvironment('RCP_TABLE_NAME', 'rcp-control-plane');
+    rotator.addEnvironment('RCP_TABLE_NAME', RESOURCES.controlPlaneTable);
     idempotency.grantReadWriteData(rotator);
 
     const policy = rotator.role!.node.tryFindChild('DefaultPolicy')!;
@@ -163,7 +158,7 @@ export class RotatorStack extends Stack {
     acknowledge('Resource::*', 'GetRandomPassword, X-Ray PutTraceSegments/PutTelemetryRecords and (in a VPC) the network-interface calls have no resource-level permissions.');
     acknowledge(
       `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*`,
-      `Which secrets is decided by tag: only those tagged ${MANAGED_TAG}=true (or ${ONBOARDING_TAG}, read-only, during onboarding).`,
+      `Which secrets is decided by tag: only those tagged ${TAGS.managed}=true (or ${TAGS.onboardingId} or ${TAGS.adminCredential}, read-only).`,
     );
     acknowledge('Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*', 'Usable only through Secrets Manager (kms:ViaService), for whichever key encrypts a managed secret.');
     Validations.of(rotator).acknowledge({ id: 'AwsSolutions-L1', reason: 'The product targets nodejs22.x (a fixed choice); the runtime moves with the project.' });

@@ -2,10 +2,8 @@ import { CancelRotateSecretCommand, DescribeSecretCommand, UntagResourceCommand,
 import type { OnboardingDeps } from '../deps.ts';
 import { fromAws } from '../errors.ts';
 import type { OnboardingState } from '../state.ts';
-import { ONBOARDING_TAG } from './preflight.ts';
+import { ONBOARDING_TAGS, TAGS } from '../../../shared/names.ts';
 
-/** Tags onboarding may set; those absent before it began are removed (never the owner's rcp:team). */
-export const ONBOARDING_TAGS = ['rcp:managed', 'rcp:rotation-strategy', 'rcp:service-type', ONBOARDING_TAG];
 /** A first rotation that failed at one of these steps changed nothing on the service. */
 const BEFORE_THE_CHANGE = ['createSecret', 'setSecret'];
 
@@ -35,7 +33,7 @@ export async function compensate(state: OnboardingState, deps: OnboardingDeps): 
   if (secretArn) {
     const described = await deps.sm.send(new DescribeSecretCommand({ SecretId: secretArn }));
     const tags = new Map((described.Tags ?? []).map((t) => [t.Key, t.Value]));
-    const ours = tags.get(ONBOARDING_TAG) === state.onboardingId;
+    const ours = tags.get(TAGS.onboardingId) === state.onboardingId;
     const enabledByUs = ours && described.RotationEnabled === true && !state.validate!.rotationEnabledBefore;
     const pendingToken = Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT'))?.[0];
     let keepRotation = false;
@@ -56,7 +54,7 @@ export async function compensate(state: OnboardingState, deps: OnboardingDeps): 
     const before = new Set(state.validate!.tagKeysBefore);
     // While the rotation is left running, the rotator still needs the secret to be managed.
     // Tags are ours to remove only if this onboarding marked the secret (it tags rcp:onboarding-id first).
-    const added = ours ? ONBOARDING_TAGS.filter((k) => tags.has(k) && !before.has(k) && !(keepRotation && k === 'rcp:managed')) : [];
+    const added = ours ? ONBOARDING_TAGS.filter((k) => tags.has(k) && !before.has(k) && !(keepRotation && k === TAGS.managed)) : [];
     if (added.length) await attempt('tags removed', () => deps.sm.send(new UntagResourceCommand({ SecretId: secretArn, TagKeys: added })));
     await attempt('secret lock released', () => deps.records.releaseSecret(secretArn, state.onboardingId));
   }

@@ -2,8 +2,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { failed } from '../errors.ts';
 import { onboardingStep } from '../step-runner.ts';
-
-export const ONBOARDING_TAG = 'rcp:onboarding-id';
+import { TAGS } from '../../../shared/names.ts';
 
 /**
  * The fleet rotator (the only role that reads secret values) checks that the secret parses for its
@@ -12,7 +11,7 @@ export const ONBOARDING_TAG = 'rcp:onboarding-id';
  */
 export const preflight = onboardingStep('Preflight', async (state, deps) => {
   const secretArn = state.validate!.secretArn;
-  await deps.sm.send(new TagResourceCommand({ SecretId: secretArn, Tags: [{ Key: ONBOARDING_TAG, Value: state.onboardingId }] }));
+  await deps.sm.send(new TagResourceCommand({ SecretId: secretArn, Tags: [{ Key: TAGS.onboardingId, Value: state.onboardingId }] }));
   const out = await deps.lambda.send(
     new InvokeCommand({
       // The rotator placed where the service is: it must reach the service the way rotations will.

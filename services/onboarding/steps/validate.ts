@@ -2,7 +2,8 @@ import { DescribeSecretCommand, ResourceNotFoundException } from '@aws-sdk/clien
 import { parseRotationRules, ScheduleError, type RotationRules } from '../../../shared/schedule/rotation-schedule.ts';
 import { failed } from '../errors.ts';
 import { onboardingStep } from '../step-runner.ts';
-import { ownerOf, TEAM_TAG } from '../../../shared/ownership.ts';
+import { ownerOf } from '../../../shared/ownership.ts';
+import { TAGS } from '../../../shared/names.ts';
 
 /** "rotate every N days" (the API's plain form), or a rate()/cron() expression; with the window as Duration. */
 export function rotationRulesFor(schedule: string, window?: string): RotationRules {
@@ -40,7 +41,7 @@ export const validate = onboardingStep('Validate', async (state, deps) => {
   }
   const owner = ownerOf(described.Tags);
   if (owner !== state.request.team) {
-    throw failed('NotOwned', owner ? `the secret belongs to team ${owner}` : `the secret has no ${TEAM_TAG} tag naming team ${state.request.team}`);
+    throw failed('NotOwned', owner ? `the secret belongs to team ${owner}` : `the secret has no ${TAGS.team} tag naming team ${state.request.team}`);
   }
   if (!(await deps.records.claimSecret(secretArn, state.onboardingId))) {
     throw failed('OnboardingInProgress', 'another onboarding of this secret is under way or succeeded: offboard it first');
