@@ -1,11 +1,10 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient, StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
-import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
+import { dynamoDbClient, eventBridgeClient, secretsManagerClient, sfnClient } from '../../shared/aws/clients.ts';
 import { OnboardingRecords } from '../onboarding/records.ts';
 import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import { createApi } from './app.ts';
@@ -16,8 +15,8 @@ import { auditBusName } from '../../shared/names.ts';
 
 /** The REST API behind API Gateway (IAM auth, request validation from openapi.yaml). */
 const logger = new Logger({ serviceName: 'rcp-api' });
-const dynamodb = new DynamoDBClient({ maxAttempts: 5 });
-const sfn = new SFNClient({ maxAttempts: 5 });
+const dynamodb = dynamoDbClient();
+const sfn = sfnClient();
 const stateMachineArn = process.env.STATE_MACHINE_ARN ?? '';
 const principals = JSON.parse(process.env.RCP_TEAM_PRINCIPALS ?? '{}') as Record<string, string>;
 

@@ -18,6 +18,7 @@ import type { OnboardingRequest, OnboardingState } from '../onboarding/state.ts'
 import { rotationRulesFor } from '../onboarding/steps/validate.ts';
 import type { Caller } from './auth.ts';
 import { ownerOf } from '../../shared/ownership.ts';
+import { unfinishedPendingVersion } from '../../shared/staging-labels.ts';
 import { problem } from './problem.ts';
 import { ONBOARDING_TAGS, TAGS } from '../../shared/names.ts';
 
@@ -174,8 +175,7 @@ export async function offboard(deps: ApiDeps, caller: Caller, onboardingId: stri
     try {
       await deps.sm.send(new CancelRotateSecretCommand({ SecretId: secretArn }));
       // A rotation cut short leaves AWSPENDING, which would block every later RotateSecret.
-      const stages = (await deps.sm.send(new DescribeSecretCommand({ SecretId: secretArn }))).VersionIdsToStages ?? {};
-      const pending = Object.entries(stages).find(([, s]) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT'))?.[0];
+      const pending = unfinishedPendingVersion((await deps.sm.send(new DescribeSecretCommand({ SecretId: secretArn }))).VersionIdsToStages);
       if (pending) await deps.sm.send(new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: pending }));
       await deps.sm.send(new UntagResourceCommand({ SecretId: secretArn, TagKeys: ONBOARDING_TAGS }));
     } catch (err) {

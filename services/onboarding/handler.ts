@@ -1,11 +1,9 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
-import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
+import { dynamoDbClient, eventBridgeClient, lambdaClient, secretsManagerClient } from '../../shared/aws/clients.ts';
 import type { OnboardingDeps } from './deps.ts';
 import { OnboardingRecords } from './records.ts';
 import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
@@ -25,9 +23,9 @@ export function depsFromEnvironment(env = process.env): OnboardingDeps {
   if (!rotatorArn) throw new Error('FLEET_ROTATOR_ARN is not set');
   return {
     sm: secretsManagerClient(),
-    lambda: new LambdaClient({ maxAttempts: 5 }),
-    records: new OnboardingRecords(new DynamoDBClient({ maxAttempts: 5 })),
-    rotationStatus: new RotationStatusStore(new DynamoDBClient({ maxAttempts: 5 })),
+    lambda: lambdaClient(),
+    records: new OnboardingRecords(dynamoDbClient()),
+    rotationStatus: new RotationStatusStore(dynamoDbClient()),
     audit: new EventBridgeAuditSink(eventBridgeClient(), auditBusName(), (reason) => logger.error('audit event not delivered', { reason })),
     account: rotatorArn.split(':')[4] ?? '',
     region,

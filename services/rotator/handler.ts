@@ -6,10 +6,9 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
-import { eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
+import { dynamoDbClient, eventBridgeClient, secretsManagerClient } from '../../shared/aws/clients.ts';
 import { pluginFor } from './plugins/registry.ts';
 import { SecretStore } from './secret-store.ts';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
 import { runPreflight, runStep, type RotatorDeps } from './step-protocol.ts';
 import { auditBusName, rotatorIdempotencyTable } from '../../shared/names.ts';
@@ -20,7 +19,7 @@ import { auditBusName, rotatorIdempotencyTable } from '../../shared/names.ts';
  */
 const logger = new Logger({ serviceName: 'fleet-rotator' });
 // One DynamoDB client for the idempotency records and the rotation status.
-const dynamodb = new DynamoDBClient({ maxAttempts: 3 });
+const dynamodb = dynamoDbClient();
 
 const deps: RotatorDeps = {
   store: new SecretStore(secretsManagerClient()),

@@ -2,6 +2,7 @@ import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manage
 import * as z from 'zod/mini';
 import type { AuditEvent, AuditSink } from '../../shared/audit/audit-publisher.ts';
 import { RotationError } from '../../shared/errors/rotation-error.ts';
+import { versionWithStage } from '../../shared/staging-labels.ts';
 import type { SecretStore } from './secret-store.ts';
 import { STEPS, STRATEGIES, type Credential, type RotationEvent, type ServicePlugin, type Session, type Step, type Strategy, type Transport } from './types.ts';
 import { TAGS } from '../../shared/names.ts';
@@ -72,10 +73,6 @@ interface ParsedSecret {
 
 export const alternateUser = (username: string) =>
   username.endsWith(CLONE_SUFFIX) ? username.slice(0, -CLONE_SUFFIX.length) : `${username}${CLONE_SUFFIX}`;
-
-function versionWith(metadata: DescribeSecretCommandOutput, stage: string): string | undefined {
-  return Object.entries(metadata.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(stage))?.[0];
-}
 
 /** Parses a version's value into a checked credential. Errors name keys, never values. */
 export function parseSecret(raw: string | undefined, which: string, pluginFor: RotatorDeps['pluginFor'], defaultEngine?: string): ParsedSecret {
@@ -273,8 +270,8 @@ export async function runStep(rawEvent: unknown, deps: RotatorDeps): Promise<Ste
     arn,
     token: event.ClientRequestToken,
     metadata,
-    currentVersionId: versionWith(metadata, 'AWSCURRENT'),
-    previousVersionId: versionWith(metadata, 'AWSPREVIOUS'),
+    currentVersionId: versionWithStage(metadata.VersionIdsToStages, 'AWSCURRENT'),
+    previousVersionId: versionWithStage(metadata.VersionIdsToStages, 'AWSPREVIOUS'),
   };
   const [, , , region = '', account = ''] = arn.split(':');
   const report = async (outcome: 'succeeded' | 'failed', error?: RotationError) => {
@@ -348,7 +345,7 @@ export async function runPreflight(rawEvent: unknown, deps: RotatorDeps): Promis
   const event = parsed.data;
   const started = Date.now();
   const metadata = await deps.store.describe(event.SecretId);
-  const ctx: StepContext = { arn: metadata.ARN!, token: event.ClientRequestToken, metadata, currentVersionId: versionWith(metadata, 'AWSCURRENT') };
+  const ctx: StepContext = { arn: metadata.ARN!, token: event.ClientRequestToken, metadata, currentVersionId: versionWithStage(metadata.VersionIdsToStages, 'AWSCURRENT') };
   if (!ctx.currentVersionId) throw new RotationError('InvalidSecret', 'the secret has no AWSCURRENT version: store the credential first');
   const current = parseSecret(await deps.store.version(ctx.arn, ctx.currentVersionId), 'current', deps.pluginFor, event.ServiceType ?? serviceTypeOf(ctx));
   const strategy = strategyOf(ctx, current, event.Strategy);

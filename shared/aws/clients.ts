@@ -1,5 +1,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
 /**
  * AWS clients built from the standard SDK configuration only (region, credentials, and
@@ -18,3 +21,6 @@ const common = () => ({ maxAttempts: Number(process.env.AWS_MAX_ATTEMPTS ?? 5), 
 
 export const secretsManagerClient = () => once('secretsmanager', () => new SecretsManagerClient(common()));
 export const eventBridgeClient = () => once('events', () => new EventBridgeClient(common()));
+export const dynamoDbClient = () => once('dynamodb', () => new DynamoDBClient(common()));
+export const lambdaClient = () => once('lambda', () => new LambdaClient(common()));
+export const sfnClient = () => once('sfn', () => new SFNClient(common()));

@@ -10,6 +10,11 @@ export interface RotationOutcome {
   reason?: string;
 }
 
+/** A rotation that failed at these steps changed nothing on the service (the new password was never set). */
+export function failedBeforeTheChange(outcome: RotationOutcome): boolean {
+  return outcome.step === 'createSecret' || outcome.step === 'setSecret';
+}
+
 export interface RotationStatus {
   lastFailure?: RotationOutcome;
   lastSuccess?: RotationOutcome;

@@ -1,5 +1,6 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { failed } from '../errors.ts';
+import { failedBeforeTheChange } from '../../../shared/rotation-status/rotation-status-store.ts';
 import { onboardingStep } from '../step-runner.ts';
 
 /**
@@ -16,7 +17,7 @@ export const checkFirstRotation = onboardingStep('CheckFirstRotation', async (st
   // unless a single user's password may already have changed (a failure after setSecret), when
   // Secrets Manager's retries are what brings the credential back in step.
   const { lastFailure } = await deps.rotationStatus.get(state.validate!.secretArn);
-  const safeToStop = lastFailure && (['createSecret', 'setSecret'].includes(lastFailure.step) || state.preflight?.strategy !== 'single-user');
+  const safeToStop = lastFailure && (failedBeforeTheChange(lastFailure) || state.preflight?.strategy !== 'single-user');
   if (lastFailure?.token === token && safeToStop) {
     throw failed('FirstRotationFailed', `the first rotation failed at ${lastFailure.step}: ${lastFailure.errorClass}: ${lastFailure.reason}`);
   }

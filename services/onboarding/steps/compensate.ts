@@ -1,11 +1,11 @@
 import { CancelRotateSecretCommand, DescribeSecretCommand, UntagResourceCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import type { OnboardingDeps } from '../deps.ts';
+import { unfinishedPendingVersion } from '../../../shared/staging-labels.ts';
+import { failedBeforeTheChange } from '../../../shared/rotation-status/rotation-status-store.ts';
 import { fromAws } from '../errors.ts';
 import type { OnboardingState } from '../state.ts';
 import { ONBOARDING_TAGS, TAGS } from '../../../shared/names.ts';
 
-/** A first rotation that failed at one of these steps changed nothing on the service. */
-const BEFORE_THE_CHANGE = ['createSecret', 'setSecret'];
 
 /**
  * Undoes what this onboarding changed, and only that, judged from the secret as it is now (so it
@@ -35,11 +35,11 @@ export async function compensate(state: OnboardingState, deps: OnboardingDeps): 
     const tags = new Map((described.Tags ?? []).map((t) => [t.Key, t.Value]));
     const ours = tags.get(TAGS.onboardingId) === state.onboardingId;
     const enabledByUs = ours && described.RotationEnabled === true && !state.validate!.rotationEnabledBefore;
-    const pendingToken = Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT'))?.[0];
+    const pendingToken = unfinishedPendingVersion(described.VersionIdsToStages);
     let keepRotation = false;
     if (enabledByUs && pendingToken && (state.preflight?.strategy ?? 'single-user') === 'single-user') {
       const { lastFailure } = await deps.rotationStatus.get(secretArn);
-      keepRotation = !(lastFailure?.token === pendingToken && BEFORE_THE_CHANGE.includes(lastFailure.step));
+      keepRotation = !(lastFailure?.token === pendingToken && failedBeforeTheChange(lastFailure));
     }
     if (keepRotation) {
       notUndone.push('rotation left enabled: the first rotation may already have set the new password on the service, and Secrets Manager will finish it');
