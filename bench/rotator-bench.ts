@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createClient } from '@redis/client';
@@ -185,7 +185,6 @@ console.log(JSON.stringify({ load: loaded - t0, total: performance.now() - t0 })
     const created = await sm.send(new CreateSecretCommand({ Name: name, SecretString: '{"engine":"redis","host":"127.0.0.1","username":"u","password":"p"}' }));
     await sm.send(new RotateSecretCommand({ SecretId: created.ARN!, RotationLambdaARN: FLEET_ROTATOR_ARN, RotateImmediately: false, RotationRules: { AutomaticallyAfterDays: 30 } }));
     const token = crypto.randomUUID();
-    const { PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     await sm.send(new PutSecretValueCommand({ SecretId: created.ARN!, ClientRequestToken: token, SecretString: '{"engine":"redis","host":"127.0.0.1","username":"u","password":"q"}', VersionStages: ['AWSPENDING'] }));
     const event = JSON.stringify({ Step: 'finishSecret', SecretId: created.ARN!, ClientRequestToken: token });
     const output = await new Promise<string>((resolve, reject) => {

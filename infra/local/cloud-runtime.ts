@@ -47,6 +47,17 @@ export function cloudSettings(flags: { port?: string; stateDir?: string; clockSc
   };
 }
 
+/** The settings, or a clear message and exit code 2 when one is invalid (a command-line entry point's way). */
+export function cloudSettingsOrExit(flags: Parameters<typeof cloudSettings>[0]): CloudSettings {
+  try {
+    return cloudSettings(flags);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
 /** The local cloud with the functions and resources the rotator stack would deploy on AWS. */
 export async function startCloudRuntime(settings: CloudSettings): Promise<LocalCloud> {
   const cloud = await startLocalCloud({ ...settings, functions: await builtinFunctions() });

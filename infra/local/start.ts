@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { cloudSettings, SettingsError, startCloudRuntime, stopOnSignals } from './cloud-runtime.ts';
+import { cloudSettingsOrExit, startCloudRuntime, stopOnSignals } from './cloud-runtime.ts';
 import { randomBytes } from 'node:crypto';
 import { startControlPlane } from './control-plane.ts';
 import { DEMO_SECRET_NAME, startDemoTarget } from './demo-target.ts';
@@ -11,15 +11,8 @@ import { DEMO_SECRET_NAME, startDemoTarget } from './demo-target.ts';
  */
 const { values } = parseArgs({ options: { verbose: { type: 'boolean', default: false } } });
 
-let settings;
-try {
-  // Quiet by default so the next steps stay on screen; --verbose or LOCAL_CLOUD_LOG=1 logs each call.
-  settings = cloudSettings({ quiet: !values.verbose && process.env.LOCAL_CLOUD_LOG !== '1' });
-} catch (err) {
-  if (!(err instanceof SettingsError)) throw err;
-  console.error(err.message);
-  process.exit(2);
-}
+// Quiet by default so the next steps stay on screen; --verbose or LOCAL_CLOUD_LOG=1 logs each call.
+const settings = cloudSettingsOrExit({ quiet: !values.verbose && process.env.LOCAL_CLOUD_LOG !== '1' });
 const demoPort = Number(process.env.DEMO_POSTGRES_PORT ?? 5433);
 const apiPort = Number(process.env.PORT ?? 3000);
 // A demo token when none are configured: printed below, valid for this run only.

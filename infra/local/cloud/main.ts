@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { cloudSettings, SettingsError, startCloudRuntime, stopOnSignals } from '../cloud-runtime.ts';
+import { cloudSettingsOrExit, startCloudRuntime, stopOnSignals } from '../cloud-runtime.ts';
 
 /** `npm run cloud`: the local cloud alone, for the aws CLI, boto3 or the SDK to talk to. */
 
@@ -12,14 +12,7 @@ const { values } = parseArgs({
   },
 });
 
-let settings;
-try {
-  settings = cloudSettings({ port: values.port, stateDir: values['state-dir'], clockScale: values['clock-scale'], quiet: values.quiet });
-} catch (err) {
-  if (!(err instanceof SettingsError)) throw err;
-  console.error(err.message);
-  process.exit(2);
-}
+const settings = cloudSettingsOrExit({ port: values.port, stateDir: values['state-dir'], clockScale: values['clock-scale'], quiet: values.quiet });
 
 const cloud = await startCloudRuntime(settings);
 console.log(`local cloud listening on ${cloud.url} (account ${cloud.account}, region ${cloud.region})`);
