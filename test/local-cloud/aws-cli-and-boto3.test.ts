@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { uniqueName } from '../support/aws-clients.ts';
+import { eventually } from '../support/eventually.ts';
 
 // Debian's awscli and python3-boto3 (installed by .ci/run): real clients other than the JS SDK.
 const AWS_CLI = '/usr/bin/aws';
@@ -55,6 +56,45 @@ describe('the aws CLI', () => {
   });
 });
 
+describe('the aws CLI with Step Functions and EventBridge rules', () => {
+  it('creates a state machine, starts an execution and describes it until it has succeeded', async () => {
+    const name = uniqueName('cli-sfn');
+    const definition = JSON.stringify({ StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 2, Next: 'Done' }, Done: { Type: 'Pass', Result: 'done', ResultPath: '$.step', End: true } } });
+    const created = await aws('stepfunctions', 'create-state-machine', '--name', name, '--definition', definition, '--role-arn', 'arn:aws:iam::000000000000:role/states');
+    expect(created.stateMachineArn).toBe(`arn:aws:states:us-east-1:000000000000:stateMachine:${name}`);
+    const started = await aws('stepfunctions', 'start-execution', '--state-machine-arn', created.stateMachineArn as string, '--name', 'first', '--input', '{"secret":"demo"}');
+    expect(started.executionArn).toBe(`arn:aws:states:us-east-1:000000000000:execution:${name}:first`);
+    const described = await eventually('the execution to succeed', async () => {
+      const d = await aws('stepfunctions', 'describe-execution', '--execution-arn', started.executionArn as string);
+      return d.status === 'SUCCEEDED' ? d : undefined;
+    });
+    expect(JSON.parse(described.output as string)).toEqual({ secret: 'demo', step: 'done' });
+    await expect(aws('stepfunctions', 'describe-execution', '--execution-arn', `arn:aws:states:us-east-1:000000000000:execution:${name}:none`)).rejects.toMatchObject({
+      stderr: expect.stringContaining('ExecutionDoesNotExist'),
+    });
+  });
+
+  it('puts a rule and a target that starts the state machine', async () => {
+    const name = uniqueName('cli-rule');
+    const machine = await aws('stepfunctions', 'create-state-machine', '--name', name, '--definition', '{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.detail","End":true}}}', '--role-arn', 'arn:aws:iam::000000000000:role/events');
+    const rule = await aws('events', 'put-rule', '--name', name, '--event-pattern', JSON.stringify({ source: [name] }));
+    expect(rule.RuleArn).toBe(`arn:aws:events:us-east-1:000000000000:rule/${name}`);
+    const targets = await aws('events', 'put-targets', '--rule', name, '--targets', `Id=machine,Arn=${machine.stateMachineArn as string},RoleArn=arn:aws:iam::000000000000:role/events`);
+    expect(targets.FailedEntryCount).toBe(0);
+    expect(((await aws('events', 'list-targets-by-rule', '--rule', name)).Targets as Array<{ Id: string }>).map((t) => t.Id)).toEqual(['machine']);
+    await aws('events', 'put-events', '--entries', JSON.stringify([{ Source: name, DetailType: 'cli', Detail: '{"from":"cli"}' }]));
+    const [execution] = await eventually('the execution the rule started', async () => {
+      const listed = (await aws('stepfunctions', 'list-executions', '--state-machine-arn', machine.stateMachineArn as string)).executions as Array<{ executionArn: string }>;
+      return listed.length ? listed : undefined;
+    });
+    const done = await eventually('it to succeed', async () => {
+      const d = await aws('stepfunctions', 'describe-execution', '--execution-arn', execution!.executionArn);
+      return d.status === 'SUCCEEDED' ? d : undefined;
+    });
+    expect(JSON.parse(done.output as string)).toEqual({ from: 'cli' });
+  });
+});
+
 describe('boto3', () => {
   it('creates, reads and lists secrets, and raises the modelled exception', async () => {
     const name = uniqueName('py');
@@ -73,9 +113,15 @@ except sm.exceptions.ResourceNotFoundException:
     missing = "ResourceNotFoundException"
 identity = boto3.client("sts", **kw).get_caller_identity()["Account"]
 events = boto3.client("events", **kw).put_events(Entries=[{"Source": "rcp.py", "DetailType": "t", "Detail": "{}"}])["FailedEntryCount"]
-print(json.dumps({"value": value, "listed": listed, "missing": missing, "identity": identity, "failed": events}))
+sfn = boto3.client("stepfunctions", **kw)
+try:
+    sfn.describe_state_machine(stateMachineArn="arn:aws:states:us-east-1:000000000000:stateMachine:missing-" + name)
+    machine = "no error"
+except sfn.exceptions.StateMachineDoesNotExist:
+    machine = "StateMachineDoesNotExist"
+print(json.dumps({"value": value, "listed": listed, "missing": missing, "identity": identity, "failed": events, "machine": machine}))
 `;
     const { stdout } = await run(PYTHON, ['-c', script, url, name], { env });
-    expect(JSON.parse(stdout)).toEqual({ value: '{"password":"py"}', listed: [name], missing: 'ResourceNotFoundException', identity: '000000000000', failed: 0 });
+    expect(JSON.parse(stdout)).toEqual({ value: '{"password":"py"}', listed: [name], missing: 'ResourceNotFoundException', identity: '000000000000', failed: 0, machine: 'StateMachineDoesNotExist' });
   });
 });

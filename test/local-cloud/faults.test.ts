@@ -55,6 +55,24 @@ describe('fault injection', () => {
     await admin(cloud.url, '/_local/faults', { method: 'DELETE' });
   });
 
+  it('counts the quota per account and region, as AWS does', async () => {
+    const accounts = ['123456789012', '210987654321'];
+    const clients = accounts.map((accessKeyId) => awsClients(cloud.url, { accessKeyId }).sm);
+    const names = await Promise.all(clients.map(async (client) => {
+      const name = uniqueName('q');
+      await client.send(new CreateSecretCommand({ Name: name, SecretString: 'v' }));
+      return name;
+    }));
+    await admin(cloud.url, '/_local/faults', { method: 'PUT', body: { '*': { throttle: true } } });
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+    const results = await Promise.all(
+      clients.map((client, i) => Promise.allSettled(Array.from({ length: 45 }, () => client.send(new PutSecretValueCommand({ SecretId: names[i], SecretString: 'w' }))))),
+    );
+    await admin(cloud.url, '/_local/faults', { method: 'DELETE' });
+    // 90 writes in one second, but 45 per account: none over either account's 50
+    for (const settled of results) expect(settled.filter((r) => r.status === 'rejected')).toEqual([]);
+  });
+
   it('rejects an invalid configuration with the reason', async () => {
     const response = await fetch(`${cloud.url}/_local/faults`, { method: 'PUT', body: JSON.stringify({ '*': { errorRate: 2 } }) });
     expect(response.status).toBe(400);

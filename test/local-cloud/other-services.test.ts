@@ -14,7 +14,7 @@ import {
   ResourceNotFoundException as LambdaNotFound,
 } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { CreateTableCommand, GetItemCommand, PutItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, GetItemCommand, PutItemCommand, ConditionalCheckFailedException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { admin, awsClients, uniqueName } from '../support/aws-clients.ts';
 import { serveTestFunction, type TestFunction } from '../support/test-function.ts';
@@ -143,6 +143,7 @@ describe('STS and DynamoDB', () => {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
+    await waitUntilTableExists({ client: clients.dynamodb, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: table });
     await clients.dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'a' }, v: { N: '1' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
     await expect(
       clients.dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'a' }, v: { N: '2' } }, ConditionExpression: 'attribute_not_exists(pk)' })),

@@ -259,12 +259,16 @@ describe('RotateSecret', () => {
   it('starts a due rotation inside its window, not before', async () => {
     const fn = await rotationFunction();
     const { name, arn } = await secret();
+    // Start half-way between two 4-hour slots, so the next window is well over a minute away.
+    const start = Date.parse((await admin<{ now: string }>(cloud.url, '/_local/clock')).now);
+    const slot = 4 * 3_600_000;
+    await admin(cloud.url, '/_local/clock', { body: { to: new Date(Math.ceil(start / slot) * slot + slot / 2).toISOString() } });
     await clients.sm.send(
       new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn.arn, RotateImmediately: false, RotationRules: { ScheduleExpression: 'rate(4 hours)' } }),
     );
     const { secrets } = await admin<{ secrets: Array<{ arn: string; nextWindow: { start: string; end: string } }> }>(cloud.url, '/_local/rotations');
     const window = secrets.find((s) => s.arn === arn)!.nextWindow;
-    const { epochMs } = await admin<{ epochMs: number }>(cloud.url, '/_local/clock');
+    const epochMs = Date.parse((await admin<{ now: string }>(cloud.url, '/_local/clock')).now);
     // one minute before the window: nothing
     await admin(cloud.url, '/_local/clock', { body: { advanceMs: Date.parse(window.start) - epochMs - 60_000 } });
     expect((await admin<{ started: string[] }>(cloud.url, '/_local/scheduler/tick?wait=true', { body: {} })).started).not.toContain(arn);
@@ -280,7 +284,7 @@ describe('RotateSecret', () => {
   it('purges a secret when its recovery window ends on the cloud clock', async () => {
     const { name } = await secret();
     const { DeletionDate } = await clients.sm.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }));
-    const { epochMs } = await admin<{ epochMs: number }>(cloud.url, '/_local/clock');
+    const epochMs = Date.parse((await admin<{ now: string }>(cloud.url, '/_local/clock')).now);
     await admin(cloud.url, '/_local/clock', { body: { advanceMs: DeletionDate!.getTime() - epochMs + 1000 } });
     await admin(cloud.url, '/_local/scheduler/tick', { body: {} });
     await expect(clients.sm.send(new DescribeSecretCommand({ SecretId: name }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });

@@ -3,13 +3,26 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
-/** Real AWS SDK v3 clients pointed at a local cloud through the standard endpoint setting. */
-export function awsClients(endpoint: string, options: { maxAttempts?: number } = {}) {
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/**
+ * Real AWS SDK v3 clients pointed at a local cloud through the standard endpoint setting. The
+ * access key id picks the account (12 digits: that account; a session key: that role session;
+ * anything else: 000000000000) and the region is the one requests are signed for.
+ */
+export function awsClients(endpoint: string, options: { maxAttempts?: number; credentials?: Credentials; accessKeyId?: string; region?: string } = {}) {
   const config = {
     endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    region: options.region ?? 'us-east-1',
+    credentials: options.credentials ?? { accessKeyId: options.accessKeyId ?? 'test', secretAccessKey: 'test' },
     maxAttempts: options.maxAttempts ?? 1,
   };
   return {
@@ -18,6 +31,9 @@ export function awsClients(endpoint: string, options: { maxAttempts?: number } =
     lambda: new LambdaClient(config),
     sts: new STSClient(config),
     dynamodb: new DynamoDBClient(config),
+    iam: new IAMClient(config),
+    organizations: new OrganizationsClient(config),
+    sfn: new SFNClient(config),
   };
 }
 
@@ -37,4 +53,10 @@ let counter = 0;
 export function uniqueName(prefix: string): string {
   counter += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+/** An account id no other test uses (12 digits, never the default account). */
+export function uniqueAccount(): string {
+  counter += 1;
+  return `9${String(process.pid % 100_000).padStart(5, '0')}${String((Date.now() + counter) % 1_000_000).padStart(6, '0')}`;
 }

@@ -28,7 +28,7 @@ export async function tempStateDir(prefix: string): Promise<string> {
 export async function startCloudProcess(options: { stateDir: string; env?: Record<string, string>; port?: number }): Promise<CloudProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(PROJECT_ROOT, 'infra/local/cloud/main.ts'), '--port', String(options.port ?? 0), '--state-dir', options.stateDir],
+    ['--import', 'tsx', join(PROJECT_ROOT, 'infra/local/cloud-main.ts'), '--port', String(options.port ?? 0), '--state-dir', options.stateDir],
     {
       cwd: PROJECT_ROOT,
       env: { ...process.env, LOCAL_CLOUD_SCHEDULER_MS: '0', ...options.env },
@@ -41,7 +41,7 @@ export async function startCloudProcess(options: { stateDir: string; env?: Recor
   const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
 
   const url = await new Promise<string>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local cloud did not start within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`local cloud did not start within 90 s:\n${output}`)), 90_000);
     const check = () => {
       const match = /listening on (http:\/\/[^\s]+)/.exec(output);
       if (match) {

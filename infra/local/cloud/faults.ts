@@ -52,8 +52,11 @@ const THROTTLE_MESSAGES: Record<string, string> = {
 
 export class FaultInjector {
   private config: FaultConfig = {};
-  /** Calls per quota group in the current wall-clock second: quotas are real seconds, never sped up. */
-  private readonly windows = new Map<number, { second: number; count: number }>();
+  /**
+   * Calls per account, region and quota group in the current wall-clock second: quotas are per
+   * account and region, and real seconds, never sped up.
+   */
+  private readonly windows = new Map<string, { second: number; count: number }>();
 
   get(): FaultConfig {
     return this.config;
@@ -69,13 +72,13 @@ export class FaultInjector {
     return [this.config[`${service}:${operation}`], this.config[`${service}:*`], this.config['*']].filter((r) => r !== undefined);
   }
 
-  /** Applies the configured faults to one call: waits, throttles or throws as configured. */
-  async before(service: string, operation: string): Promise<void> {
+  /** Applies the configured faults to one call of `account` in `region`: waits, throttles or throws as configured. */
+  async before(service: string, operation: string, account: string, region: string): Promise<void> {
     const rules = this.rulesFor(service, operation);
     if (rules.length === 0) return;
     const latency = Math.max(0, ...rules.map((r) => r.latencyMs ?? 0));
     if (latency > 0) await sleep(latency);
-    if (rules.some((r) => r.throttle)) this.throttle(service, operation);
+    if (rules.some((r) => r.throttle)) this.throttle(service, operation, `${account}/${region}`);
     for (const rule of rules) {
       if (!rule.errorRate || Math.random() >= rule.errorRate) continue;
       if (rule.times !== undefined) {
@@ -88,13 +91,14 @@ export class FaultInjector {
     }
   }
 
-  private throttle(service: string, operation: string): void {
+  private throttle(service: string, operation: string, partition: string): void {
     const index = QUOTAS.findIndex((q) => q.operations.includes(`${service}:${operation}`));
     if (index < 0) return;
     const second = Math.floor(Date.now() / 1000);
-    const window = this.windows.get(index);
+    const key = `${partition}/${index}`;
+    const window = this.windows.get(key);
     if (!window || window.second !== second) {
-      this.windows.set(index, { second, count: 1 });
+      this.windows.set(key, { second, count: 1 });
       return;
     }
     window.count += 1;

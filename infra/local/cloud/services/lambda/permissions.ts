@@ -1,8 +1,9 @@
-/**
- * Lambda resource-based policies: the statements AddPermission writes, and the check Lambda makes
- * before another service (Secrets Manager) may invoke a function.
- */
+import type { Statement } from '../../auth/policy-document.ts';
 
+/**
+ * Lambda resource-based policies: the statements AddPermission writes, in the layout Lambda
+ * renders them, and the same statements as IAM evaluates them.
+ */
 export interface PolicyStatement {
   Sid: string;
   Effect: 'Allow';
@@ -47,35 +48,14 @@ export function statementFor(request: PermissionRequest, functionArn: string): P
   };
 }
 
-export interface InvokingService {
-  principal: string;
-  sourceAccount: string;
-  sourceArn: string;
-}
-
-const globToRegExp = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-
-function conditionValue(block: Record<string, string> | undefined, key: string): string | undefined {
-  if (!block) return undefined;
-  const found = Object.keys(block).find((k) => k.toLowerCase() === key.toLowerCase());
-  return found === undefined ? undefined : block[found];
-}
-
-/** True when some statement lets `caller` invoke the function, honouring its source conditions. */
-export function allowsServiceInvoke(statements: readonly PolicyStatement[], caller: InvokingService): boolean {
-  return statements.some((statement) => {
-    const principalOk =
-      statement.Principal === '*' ||
-      ('Service' in statement.Principal && statement.Principal.Service === caller.principal);
-    const actionOk = ['lambda:InvokeFunction', 'lambda:*', '*'].includes(statement.Action);
-    if (!principalOk || !actionOk) return false;
-    const account = conditionValue(statement.Condition?.StringEquals, 'aws:SourceAccount');
-    if (account !== undefined && account !== caller.sourceAccount) return false;
-    const arn =
-      conditionValue(statement.Condition?.ArnLike, 'aws:SourceArn') ??
-      conditionValue(statement.Condition?.ArnEquals, 'aws:SourceArn');
-    if (arn !== undefined && !globToRegExp(arn).test(caller.sourceArn)) return false;
-    return true;
-  });
+/** The statements in the form the policy evaluator reads. */
+export function evaluable(statements: readonly PolicyStatement[]): Statement[] {
+  return statements.map((s) => ({
+    sid: s.Sid,
+    effect: s.Effect,
+    principal: s.Principal === '*' ? '*' : Object.fromEntries(Object.entries(s.Principal).map(([k, v]) => [k, [v]])),
+    action: [s.Action],
+    resource: [s.Resource, `${s.Resource}:*`],
+    condition: Object.fromEntries(Object.entries(s.Condition ?? {}).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, [v]]))])),
+  }));
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import type { RotationRules } from '../../../../../shared/schedule/rotation-schedule.ts';
-import { AwsError, invalidRequest, notFound } from '../../errors.ts';
+import { randomChars } from '../../random-ids.ts';
+import type { RotationRules } from './schedule.ts';
+import { AwsError, invalidRequest } from '../../errors.ts';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
@@ -34,6 +34,13 @@ export interface RotationAttempt {
   attempts: number;
   nextAttemptAt: number;
   lastError?: { step: string; errorType: string; message: string; at: number };
+  /**
+   * Set while an attempt runs (and durable before its first step): an attempt still marked
+   * running when the cloud starts was interrupted by a crash, and is retried at once.
+   */
+  running?: { since: number; step: string };
+  /** What the function must pass back as RotationToken; a new one for every attempt. */
+  rotationToken?: string;
 }
 
 export interface RotationState {
@@ -68,24 +75,8 @@ export interface SecretRecord {
 
 export function secretArn(region: string, account: string, name: string): string {
   // Six random characters, as the service appends, so a recreated secret never reuses an ARN.
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const suffix = Array.from(randomBytes(6), (b) => alphabet[b % alphabet.length]).join('');
+  const suffix = randomChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 6);
   return `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${suffix}`;
-}
-
-/** Finds a secret by name, full ARN, or partial ARN (the ARN without its random suffix). */
-export function findSecret(secrets: Iterable<SecretRecord>, secretId: string): SecretRecord | undefined {
-  for (const secret of secrets) {
-    if (secret.name === secretId || secret.arn === secretId) return secret;
-    if (secretId.startsWith('arn:') && secret.arn.slice(0, -7) === secretId) return secret;
-  }
-  return undefined;
-}
-
-export function requireSecret(secrets: Iterable<SecretRecord>, secretId: string): SecretRecord {
-  const secret = findSecret(secrets, secretId);
-  if (!secret) throw notFound("Secrets Manager can't find the specified secret.");
-  return secret;
 }
 
 /** Most operations refuse a secret scheduled for deletion until it is restored. */
@@ -154,12 +145,6 @@ export function hasValue(version: SecretVersion): boolean {
 
 export function sameValue(version: SecretVersion, value: { secretString?: string; secretBinary?: string }): boolean {
   return version.secretString === value.secretString && version.secretBinary === value.secretBinary;
-}
-
-export function versionIdsToStages(secret: SecretRecord): Record<string, string[]> {
-  const map: Record<string, string[]> = {};
-  for (const version of secret.versions) if (!isDeprecated(version)) map[version.id] = [...version.stages];
-  return map;
 }
 
 /** LastAccessedDate is kept to the day, as the service rounds it. */
