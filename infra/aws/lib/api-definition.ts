@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { loadContract } from '../../../services/api/app.ts';
+import { PROBLEM_TYPE_BASE } from '../../../services/api/problem.ts';
 
 type Json = Record<string, unknown>;
 
@@ -10,7 +11,7 @@ function gatewayProblem(status: number | undefined, slug: string, detail: string
     ...(status === undefined ? {} : { statusCode: status }),
     responseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
     responseTemplates: {
-      'application/json': `{"type":"https://secret-rotation-control-plane.dev/problems/${slug}","title":"${statusText}","status":${status ?? 400},"detail":"${detail}"}`,
+      'application/json': `{"type":"${PROBLEM_TYPE_BASE}${slug}","title":"${statusText}","status":${status ?? 400},"detail":"${detail}"}`,
     },
   };
 }
@@ -42,7 +43,9 @@ export function apiGatewayDefinition(stack: Stack, handler: IFunction): Json {
       const operation = pathItem[method] as Json | undefined;
       if (!operation) continue;
       operation['x-amazon-apigateway-integration'] = { type: 'aws_proxy', httpMethod: 'POST', uri, passthroughBehavior: 'never' };
-      operation['x-amazon-apigateway-auth'] = { type: 'AWS_IAM' };
+      // An operation the contract leaves open (`security: []`, the health check) takes no signature.
+      const open = Array.isArray(operation.security) && operation.security.length === 0;
+      operation['x-amazon-apigateway-auth'] = { type: open ? 'NONE' : 'AWS_IAM' };
       operation['x-amazon-apigateway-request-validator'] = 'all';
       delete operation.security;
     }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, ApiDefinition, LogGroupLogDestination, MethodLoggingLevel, SpecRestApi } from 'aws-cdk-lib/aws-apigateway';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -11,14 +11,24 @@ import type { CfnFunction, Function as LambdaFunction, IFunction } from 'aws-cdk
 import type { Construct } from 'constructs';
 import { STEP_NAMES, type StepName } from '../../../services/onboarding/state.ts';
 import { productFunction } from './bundling.ts';
-import { OnboardingWorkflow } from './onboarding-workflow.ts';
+import { ONBOARDING_STATE_MACHINE, OnboardingWorkflow } from './onboarding-workflow.ts';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import { AUDIT_SOURCE } from '../../../shared/audit/audit-events.ts';
 import { RESOURCES } from '../../../shared/names.ts';
+import { centralRoleName } from './central-role-names.ts';
+import { acknowledgeWildcard } from './nag.ts';
+import { grantAssumeMemberRole, organizationEnvironment, type OrganizationSettings } from './organization.ts';
 
 export interface ControlPlaneStackProps extends StackProps {
   auditBus: IEventBus;
   rotator: IFunction;
   /** Rotators placed in VPCs, by VPC id. */
   placements?: Record<string, IFunction>;
+  /** IAM principal ARN pattern (`*` wildcard) -> team, for callers of the REST API. */
+  teamPrincipals?: Record<string, string>;
+  /** Member accounts the steps and the API act in through `rcp-member-onboarding` and `rcp-member-inventory`. */
+  organization?: OrganizationSettings;
   bundle: boolean;
 }
 
@@ -45,10 +55,11 @@ export class ControlPlaneStack extends Stack {
       sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
     });
 
-    const functions = {} as Record<StepName | 'ApiHandler', LambdaFunction>;
+    const functions = {} as Record<StepName | 'ApiHandler' | 'FirstRotationCallback', LambdaFunction>;
     for (const step of STEP_NAMES) {
       const fn = productFunction(this, `Step${step}`, 'services/onboarding/handler.ts', {
         description: `onboarding workflow step ${step}`,
+        roleName: centralRoleName('onboarding', this.region, step),
         environment: {
           ONBOARDING_STEP: step,
           RCP_TABLE_NAME: this.table.tableName,
@@ -75,7 +86,9 @@ export class ControlPlaneStack extends Stack {
     functions.Preflight.addToRolePolicy(onSecrets(['TagResource']));
     functions.TagSecret.addToRolePolicy(onSecrets(['TagResource']));
     functions.ConfigureRotation.addToRolePolicy(onSecrets(['RotateSecret']));
-    functions.CheckFirstRotation.addToRolePolicy(onSecrets(['DescribeSecret']));
+    // A stray AWSPENDING preflight found (the current credential works) is cleared before RotateSecret.
+    functions.ConfigureRotation.addToRolePolicy(onSecrets(['UpdateSecretVersionStage'], true));
+    functions.AwaitFirstRotation.addToRolePolicy(onSecrets(['DescribeSecret']));
     functions.Compensate.addToRolePolicy(onSecrets(['DescribeSecret']));
     functions.Compensate.addToRolePolicy(onSecrets(['CancelRotateSecret', 'UpdateSecretVersionStage', 'UntagResource'], true));
     const rotators = [props.rotator, ...Object.values(props.placements ?? {})].map((fn) => fn.functionArn);
@@ -83,19 +96,49 @@ export class ControlPlaneStack extends Stack {
     functions.EnsureInvokePermission.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetPolicy', 'lambda:AddPermission'], resources: rotators }));
     // RotateSecret with a rotation function needs the caller to be allowed to invoke it.
     functions.ConfigureRotation.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: rotators }));
+    // The steps that act on a secret do so in a member account through its onboarding role.
+    for (const step of ['Validate', 'Preflight', 'TagSecret', 'ConfigureRotation', 'AwaitFirstRotation', 'Compensate'] as const) {
+      grantAssumeMemberRole(functions[step], 'onboarding', props.organization);
+    }
 
     this.workflow = new OnboardingWorkflow(this, 'Onboarding', functions as Record<StepName, LambdaFunction>);
+
+    // Callback tasks are resumed by the step itself and by the rotation's own event. Granted by the
+    // machine's name: the machine refers to these functions, so their policies must not refer to it.
+    const machineArn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: ONBOARDING_STATE_MACHINE, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const taskResponse = () => new PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [machineArn] });
+    functions.AwaitFirstRotation.addToRolePolicy(taskResponse());
+    const callback = productFunction(this, 'FirstRotationCallback', 'services/onboarding/callback-handler.ts', {
+      description: "resumes an onboarding waiting for its first rotation, on the rotation's own audit event",
+      roleName: centralRoleName('onboarding', this.region, 'FirstRotationCallback'),
+      environment: { RCP_TABLE_NAME: this.table.tableName, AUDIT_BUS_NAME: props.auditBus.eventBusName, FLEET_ROTATOR_ARN: props.rotator.functionArn },
+      bundle: props.bundle,
+    });
+    this.table.grantReadWriteData(callback);
+    callback.addToRolePolicy(taskResponse());
+    new Rule(this, 'FirstRotationEvents', {
+      eventBus: props.auditBus,
+      description: "the fleet rotator's Rotation Succeeded / Rotation Failed: resume the onboarding waiting for that rotation",
+      eventPattern: { source: [AUDIT_SOURCE], detailType: ['Rotation Succeeded', 'Rotation Failed'] },
+      targets: [new LambdaTarget(callback, { retryAttempts: 20, maxEventAge: Duration.hours(2) })],
+    });
+    functions.FirstRotationCallback = callback;
 
     const apiIdempotency = idempotencyTable(this, 'ApiIdempotencyTable', RESOURCES.apiIdempotencyTable);
     const apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
       description: 'REST API of the secret rotation control plane',
+      roleName: centralRoleName('api', this.region),
       environment: {
         RCP_TABLE_NAME: this.table.tableName,
         API_IDEMPOTENCY_TABLE_NAME: apiIdempotency.tableName,
         AUDIT_BUS_NAME: props.auditBus.eventBusName,
         STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
         RCP_OPENAPI_PATH: './openapi.yaml',
-        RCP_TEAM_PRINCIPALS: this.node.tryGetContext('rcp:teamPrincipals') ?? '{}',
+        RCP_TEAM_PRINCIPALS: JSON.stringify(props.teamPrincipals ?? {}),
+        // Which function rotates a secret tells whether it is the product's, in the team's secret list.
+        FLEET_ROTATOR_ARN: props.rotator.functionArn,
+        ROTATOR_PLACEMENTS: JSON.stringify(Object.fromEntries(Object.entries(props.placements ?? {}).map(([vpc, fn]) => [vpc, fn.functionArn]))),
+        ...organizationEnvironment(props.organization),
       },
       bundle: props.bundle,
       extraFiles: ['openapi.yaml'],
@@ -104,11 +147,22 @@ export class ControlPlaneStack extends Stack {
     apiIdempotency.grantReadWriteData(apiFunction);
     props.auditBus.grantPutEventsTo(apiFunction);
     this.workflow.stateMachine.grantStartExecution(apiFunction);
+    // A cancellation fails the task an onboarding waits in.
+    apiFunction.addToRolePolicy(taskResponse());
+    // Whether a cancelled onboarding's workflow still runs (else the API compensates itself).
+    const executionsArn = this.formatArn({ service: 'states', resource: 'execution', resourceName: `${this.workflow.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executionsArn] }));
+    acknowledgeWildcard(apiFunction.role!.node.tryFindChild('DefaultPolicy')!, executionsArn, "The onboarding state machine's executions, each named after its onboarding.");
+    // The team's secrets: ListSecrets has no resource-level permission; its filters are by tag.
+    apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
     // RotateSecret (rotate now) needs the caller to be allowed to invoke the rotation function.
     apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: rotators }));
     apiFunction.addToRolePolicy(onSecrets(['DescribeSecret', 'RotateSecret']));
     // Offboarding acts only on secrets an onboarding marked.
     apiFunction.addToRolePolicy(onSecrets(['CancelRotateSecret', 'UpdateSecretVersionStage', 'UntagResource'], true));
+    grantAssumeMemberRole(apiFunction, 'onboarding', props.organization);
+    grantAssumeMemberRole(apiFunction, 'inventory', props.organization);
+    grantAssumeMemberRole(apiFunction, 'inventory', props.organization);
     functions.ApiHandler = apiFunction;
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR });
@@ -146,11 +200,8 @@ export class ControlPlaneStack extends Stack {
       Validations.of(fn).acknowledge({ id: 'AwsSolutions-L1', reason: 'The product targets nodejs22.x (a fixed choice); the runtime moves with the project.' });
       const policy = fn.role!.node.tryFindChild('DefaultPolicy');
       if (!policy) continue;
-      Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.' });
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*]',
-        reason: 'Onboarding works on whichever secret a team names; it gets no GetSecretValue, and API authorisation limits callers to their team.',
-      });
+      Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the API, secretsmanager:ListSecrets, filtered by team tag) have no resource-level permissions.' });
+      acknowledgeWildcard(policy, secrets, 'Onboarding works on whichever secret a team names; it gets no GetSecretValue, and API authorisation limits callers to their team.');
       Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`, reason: "The table's own indexes (byTeam), created with it." });
     }
     const smPolicy = this.workflow.stateMachine.role.node.tryFindChild('DefaultPolicy');

@@ -11,17 +11,24 @@ import {
   QueryLanguage,
   StateMachine,
   StateMachineType,
+  IntegrationPattern,
+  JsonPath,
   Succeed,
-  Wait,
-  WaitTime,
+  TaskInput,
+  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { StepName } from '../../../services/onboarding/state.ts';
+import { FIRST_ROTATION_TIMEOUT_MINUTES, type StepName } from '../../../services/onboarding/state.ts';
 
-/** How long the workflow waits between looks at the first rotation (the local runner shortens it). */
-export const FIRST_ROTATION_POLL = Duration.seconds(10);
-export const WAIT_STATE = 'WaitForFirstRotation';
+/**
+ * How long the workflow waits for its first rotation's own event before it gives up (Secrets
+ * Manager retries a failed rotation for a while; a single user's may need those retries).
+ */
+export const FIRST_ROTATION_TIMEOUT = Duration.minutes(FIRST_ROTATION_TIMEOUT_MINUTES);
+
+/** The state machine's name, fixed: the functions that resume its callback tasks are granted it by name. */
+export const ONBOARDING_STATE_MACHINE = 'rcp-onboarding';
 
 /**
  * THE onboarding workflow, defined once: AWS runs it as a Standard state machine, the embedded
@@ -29,8 +36,12 @@ export const WAIT_STATE = 'WaitForFirstRotation';
  * runner ignores JSONata). Each Task state's name is its step's name in services/onboarding.
  *
  *   Validate → EnsureNetwork → Preflight → EnsureInvokePermission → TagSecret → ConfigureRotation
- *   → (rotate now? CheckFirstRotation ⟲ WaitForFirstRotation) → RecordSuccess → Onboarded
+ *   → (rotate now? AwaitFirstRotation) → RecordSuccess → Onboarded
  *   any failure → Compensate → RecordFailure → OnboardingFailed
+ *
+ * AwaitFirstRotation is a callback task (.waitForTaskToken): it leaves its token where the
+ * rotation's own event (the rotator's Rotation Succeeded / Rotation Failed on the audit bus)
+ * resumes it, so the onboarding ends the moment the rotation does, in 10 state transitions.
  *
  * EnsureNetwork runs before Preflight and the invoke permission: it picks the rotator placed where
  * the service is, and that rotator is the one that must reach the service and be invokable.
@@ -64,23 +75,28 @@ export class OnboardingWorkflow extends Construct {
       permission: task('EnsureInvokePermission', '$.permission'),
       tag: task('TagSecret', '$.tags'),
       configure: task('ConfigureRotation', '$.rotation'),
-      check: task('CheckFirstRotation', '$.firstRotation'),
     };
     // A rotation still finishing is waited out: the service refuses RotateSecret until then.
     steps.configure.addRetry({ errors: ['RotationInProgress'], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 6, jitterStrategy: JitterType.FULL });
-    for (const step of Object.values(steps)) step.addCatch(compensate, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const awaitFirstRotation = new LambdaInvoke(this, 'AwaitFirstRotation', {
+      lambdaFunction: functions.AwaitFirstRotation,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({ 'state.$': '$', taskToken: JsonPath.taskToken }),
+      resultPath: '$.firstRotation',
+      taskTimeout: Timeout.duration(FIRST_ROTATION_TIMEOUT),
+      retryOnServiceExceptions: true,
+    });
+    awaitFirstRotation.addRetry({ errors: ['Throttled', 'TransientError'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: JitterType.FULL });
+    for (const step of [...Object.values(steps), awaitFirstRotation]) step.addCatch(compensate, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const recordSuccess = task('RecordSuccess', '$.recorded');
     recordSuccess.addCatch(compensate, { errors: ['States.ALL'], resultPath: '$.error' });
     recordSuccess.next(new Succeed(this, 'Onboarded'));
 
-    const wait = new Wait(this, WAIT_STATE, { time: WaitTime.duration(FIRST_ROTATION_POLL) });
-    const firstRotationDone = new Choice(this, 'FirstRotationDone')
-      .when(Condition.stringEquals('$.firstRotation.status', 'succeeded'), recordSuccess)
-      .otherwise(wait.next(steps.check));
     const rotateNow = new Choice(this, 'RotateImmediately')
       .when(Condition.and(Condition.isPresent('$.request.rotateImmediately'), Condition.booleanEquals('$.request.rotateImmediately', false)), recordSuccess)
-      .otherwise(steps.check.next(firstRotationDone));
+      .otherwise(awaitFirstRotation.next(recordSuccess));
 
     const definition = steps.validate
       .next(steps.network)
@@ -91,7 +107,7 @@ export class OnboardingWorkflow extends Construct {
       .next(rotateNow);
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineName: 'rcp-onboarding',
+      stateMachineName: ONBOARDING_STATE_MACHINE,
       definitionBody: DefinitionBody.fromChainable(definition),
       stateMachineType: StateMachineType.STANDARD,
       queryLanguage: QueryLanguage.JSON_PATH,

@@ -8,7 +8,9 @@ import type { Construct } from 'constructs';
 import { productFunction } from './bundling.ts';
 import { idempotencyTable } from './idempotency-table.ts';
 import { RESOURCES, TAGS } from '../../../shared/names.ts';
-
+import { centralRoleName } from './central-role-names.ts';
+import { acknowledgeWildcard } from './nag.ts';
+import { grantAssumeMemberRole, type OrganizationSettings } from './organization.ts';
 
 /** A VPC where rotated services live (CDK context `rcp:placements`, a JSON list). */
 export interface RotatorPlacement {
@@ -30,6 +32,8 @@ export interface RotatorStackProps extends StackProps {
   auditBus: IEventBus;
   bundle: boolean;
   placements?: RotatorPlacement[];
+  /** Member accounts whose secrets the rotators rotate through `rcp-member-rotation`. */
+  organization?: OrganizationSettings;
 }
 
 /**
@@ -46,7 +50,7 @@ export class RotatorStack extends Stack {
     super(scope, id, props);
     const idempotency = idempotencyTable(this, 'IdempotencyTable');
 
-    this.rotator = this.rotatorFunction('FleetRotator', 'fleet-rotator', props, idempotency);
+    this.rotator = this.rotatorFunction('FleetRotator', 'fleet-rotator', props, idempotency, centralRoleName('rotator', this.region));
 
     // A rotator inside each VPC where services live, with a Secrets Manager endpoint there.
     for (const placement of props.placements ?? []) {
@@ -56,7 +60,8 @@ export class RotatorStack extends Stack {
         privateSubnetIds: placement.subnetIds,
       });
       const securityGroups = placement.securityGroupIds.map((sg, i) => SecurityGroup.fromSecurityGroupId(this, `${placement.name}Sg${i}`, sg));
-      const fn = this.rotatorFunction(`FleetRotator${placement.name}`, `fleet-rotator-${placement.name}`, props, idempotency, {
+      const roleName = centralRoleName('rotator', this.region, placement.name);
+      const fn = this.rotatorFunction(`FleetRotator${placement.name}`, `fleet-rotator-${placement.name}`, props, idempotency, roleName, {
         vpc,
         vpcSubnets: { subnets: vpc.privateSubnets },
         securityGroups,
@@ -94,9 +99,10 @@ export class RotatorStack extends Stack {
   }
 
   /** One rotator function: the code, the invoke grant for Secrets Manager of this account, and the tag-scoped role. */
-  private rotatorFunction(id: string, functionName: string, props: RotatorStackProps, idempotency: Table, extra: Partial<FunctionProps> = {}): LambdaFunction {
+  private rotatorFunction(id: string, functionName: string, props: RotatorStackProps, idempotency: Table, roleName: string, extra: Partial<FunctionProps> = {}): LambdaFunction {
     const rotator = productFunction(this, id, 'services/rotator/handler.ts', {
       functionName,
+      roleName,
       ...extra,
       description: 'rotates credentials of every onboarded secret (Secrets Manager rotation function)',
       environment: {
@@ -113,6 +119,7 @@ export class RotatorStack extends Stack {
     });
 
     const secrets = `arn:${this.partition}:secretsmanager:${this.region}:${this.account}:secret:*`;
+    const kmsKeys = `arn:${this.partition}:kms:${this.region}:${this.account}:key/*`;
     const rotate = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'];
     rotator.addToRolePolicy(
       new PolicyStatement({ sid: 'RotateManagedSecrets', actions: rotate, resources: [secrets], conditions: { StringEquals: { [`secretsmanager:ResourceTag/${TAGS.managed}`]: 'true' } } }),
@@ -129,7 +136,8 @@ export class RotatorStack extends Stack {
     rotator.addToRolePolicy(
       new PolicyStatement({
         sid: 'ReadAdminCredentials',
-        actions: ['secretsmanager:GetSecretValue'],
+        // DescribeSecret too: the rotator checks the admin secret's owner tags before reading it.
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
         resources: [secrets],
         conditions: { StringEquals: { [`secretsmanager:ResourceTag/${TAGS.adminCredential}`]: 'true' } },
       }),
@@ -141,7 +149,7 @@ export class RotatorStack extends Stack {
         sid: 'KmsThroughSecretsManagerOnly',
         effect: Effect.ALLOW,
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [`arn:${this.partition}:kms:${this.region}:${this.account}:key/*`],
+        resources: [kmsKeys],
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
       }),
     );
@@ -152,15 +160,16 @@ export class RotatorStack extends Stack {
     );
     rotator.addEnvironment('RCP_TABLE_NAME', RESOURCES.controlPlaneTable);
     idempotency.grantReadWriteData(rotator);
+    grantAssumeMemberRole(rotator, 'rotation', props.organization);
 
     const policy = rotator.role!.node.tryFindChild('DefaultPolicy')!;
-    const acknowledge = (finding: string, reason: string) => Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
-    acknowledge('Resource::*', 'GetRandomPassword, X-Ray PutTraceSegments/PutTelemetryRecords and (in a VPC) the network-interface calls have no resource-level permissions.');
-    acknowledge(
-      `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*`,
+    acknowledgeWildcard(policy, '*', 'GetRandomPassword, X-Ray PutTraceSegments/PutTelemetryRecords and (in a VPC) the network-interface calls have no resource-level permissions.');
+    acknowledgeWildcard(
+      policy,
+      secrets,
       `Which secrets is decided by tag: only those tagged ${TAGS.managed}=true (or ${TAGS.onboardingId} or ${TAGS.adminCredential}, read-only).`,
     );
-    acknowledge('Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*', 'Usable only through Secrets Manager (kms:ViaService), for whichever key encrypts a managed secret.');
+    acknowledgeWildcard(policy, kmsKeys, 'Usable only through Secrets Manager (kms:ViaService), for whichever key encrypts a managed secret.');
     Validations.of(rotator).acknowledge({ id: 'AwsSolutions-L1', reason: 'The product targets nodejs22.x (a fixed choice); the runtime moves with the project.' });
 
     return rotator;
