@@ -22,15 +22,28 @@ export const TAGS = {
 /** The tags onboarding may add, and offboarding or compensation remove (never the owner's team tag). */
 export const ONBOARDING_TAGS = [TAGS.managed, TAGS.strategy, TAGS.serviceType, TAGS.onboardingId];
 
-/** Resource names, overridable through the environment the stacks set. */
+/** Resource names; the stacks pass them to each function's environment (shared/runtime/settings.ts reads them). */
 export const RESOURCES = {
   controlPlaneTable: 'rcp-control-plane',
   rotatorIdempotencyTable: 'rcp-rotator-idempotency',
   apiIdempotencyTable: 'rcp-api-idempotency',
   auditBus: 'rcp-audit',
+  /** The central account's bus that member accounts forward their Secrets Manager events to. */
+  orgEventsBus: 'rcp-org-events',
 } as const;
 
-export const controlPlaneTable = () => process.env.RCP_TABLE_NAME ?? RESOURCES.controlPlaneTable;
-export const rotatorIdempotencyTable = () => process.env.IDEMPOTENCY_TABLE_NAME ?? RESOURCES.rotatorIdempotencyTable;
-export const apiIdempotencyTable = () => process.env.API_IDEMPOTENCY_TABLE_NAME ?? RESOURCES.apiIdempotencyTable;
-export const auditBusName = () => process.env.AUDIT_BUS_NAME ?? RESOURCES.auditBus;
+/**
+ * The roles every member account of an organisation deploys (the RcpMemberRoles stack), by fixed
+ * name so the central account can compute `arn:<partition>:iam::<member>:role/<name>`.
+ */
+export const MEMBER_ROLES = {
+  /** Describe, tag with the product's tags, rotate, cancel: never a secret's value. */
+  onboarding: 'rcp-member-onboarding',
+  /** What the fleet rotator does to a managed secret, values included. */
+  rotation: 'rcp-member-rotation',
+  /** List and describe, for compliance; reading values is denied. */
+  inventory: 'rcp-member-inventory',
+} as const;
+
+export const memberRoleArn = (accountId: string, role: keyof typeof MEMBER_ROLES, partition = 'aws') => `arn:${partition}:iam::${accountId}:role/${MEMBER_ROLES[role]}`;
+

@@ -3,72 +3,57 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenAPIBackend, type Context, type Document } from 'openapi-backend';
 import { parse as parseYaml } from 'yaml';
-import type { OnboardingStatus } from '../onboarding/records.ts';
-import type { OnboardingRequest } from '../onboarding/state.ts';
+import type { OnboardingRequest } from '../../shared/contract/types.ts';
 import type { Caller } from './auth.ts';
-import { getOnboarding, getRotation, listOnboardings, offboard, rotateNow, type ApiDeps, type OnboardingView } from './onboarding-service.ts';
-import { problem, ProblemError } from './problem.ts';
-import { serviceTypes } from './service-types.ts';
+import type { ApiDeps } from './deps.ts';
+import type { createOnboarding } from './onboardings.ts';
+import { problemResponse, type ApiRequest, type ApiResponse } from './http.ts';
+import { onboardingRoutes } from './routes/onboardings.ts';
+import { secretRoutes } from './routes/secrets.ts';
+import { problem, problemFor, ProblemError } from './problem.ts';
 
-/** A transport-neutral request: the local server and the Lambda handler both translate to it. */
-export interface ApiRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string | undefined>;
-  body?: string;
-  /** The caller's IAM ARN as API Gateway verified it (never taken from a header). */
-  iamIdentity?: string;
-}
+export { problemResponse };
 
-export interface ApiResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { ApiRequest, ApiResponse } from './http.ts';
 
 /** Creates an onboarding at most once per (team, Idempotency-Key); the same key with another body is refused. */
-export type IdempotentCreate = (input: { team: string; idempotencyKey: string; caller: Caller; request: OnboardingRequest }) => Promise<OnboardingView>;
+export type IdempotentCreate = (input: { team: string; idempotencyKey: string; caller: Caller; request: OnboardingRequest }) => ReturnType<typeof createOnboarding>;
 
 export interface ApiOptions {
   authenticate(request: ApiRequest): Caller;
   createOnboarding: IdempotentCreate;
-  log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /** openapi.yaml, the one contract: next to the bundle in a Lambda (RCP_OPENAPI_PATH), at the project root otherwise. */
-export function loadContract(): Document {
-  const path = process.env.RCP_OPENAPI_PATH ?? join(dirname(fileURLToPath(import.meta.url)), '../../openapi.yaml');
+export function loadContract(path = process.env.RCP_OPENAPI_PATH ?? join(dirname(fileURLToPath(import.meta.url)), '../../openapi.yaml')): Document {
   return parseYaml(readFileSync(path, 'utf8')) as Document;
-}
-
-const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
-  statusCode,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: JSON.stringify(body),
-});
-
-function problemResponse(err: ProblemError): ApiResponse {
-  return { statusCode: err.problem.status, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify(err.problem) };
 }
 
 /**
  * The REST API: requests are routed and validated against openapi.yaml (openapi-backend), the
- * caller authenticated, and each operation handed to its domain function. Every error is an
- * application/problem+json that says what to fix.
+ * caller authenticated by the contract's security schemes, and each operation handed to its domain
+ * function. Every error is an application/problem+json that says what to fix.
  */
-export function createApi(deps: ApiDeps, options: ApiOptions): (request: ApiRequest) => Promise<ApiResponse> {
+export function createApi(deps: ApiDeps, options: ApiOptions, contract: Document = loadContract()): (request: ApiRequest) => Promise<ApiResponse> {
+  // The request travels as a handler argument: concurrent requests never see each other's.
+  const authenticate = (_c: Context, request: ApiRequest) => options.authenticate(request);
   const api = new OpenAPIBackend({
-    definition: loadContract(),
+    definition: contract,
     // openapi.yaml is checked against the OpenAPI 3.1 schema by `npm run lint`; this library validates against 3.0.
     quick: true,
     coerceTypes: true,
     ajvOpts: { strict: false, allErrors: true },
+    // Both schemes name the one way this runtime authenticates (bearer tokens locally, IAM on AWS).
+    securityHandlers: { bearer: authenticate, sigv4: authenticate },
     handlers: {
+      unauthorizedHandler: (c: Context) => {
+        const failure = Object.values(c.security ?? {}).find((r): r is { error: unknown } => typeof r === 'object' && r !== null && 'error' in r);
+        throw failure?.error instanceof ProblemError ? failure.error : problem(401, 'unauthenticated', 'this operation needs credentials');
+      },
       validationFail: (c: Context) => {
         const errors = (c.validation.errors ?? []).map((e) => {
           const params = (e.params ?? {}) as Record<string, unknown>;
-          // JSON pointers into the body ("/secretId"), or into "/header" and "/query" for parameters.
+          // JSON pointers into the body ("/secretId"), or into "/header", "/path" and "/query" for parameters.
           const base = e.instancePath.replace(/^\/requestBody/, '');
           const path = params.missingProperty ? `${base}/${String(params.missingProperty)}` : base || '/';
           const extra = params.allowedValues ? `: ${(params.allowedValues as unknown[]).join(', ')}` : params.additionalProperty ? `: ${String(params.additionalProperty)}` : '';
@@ -83,26 +68,10 @@ export function createApi(deps: ApiDeps, options: ApiOptions): (request: ApiRequ
         throw problem(405, 'method-not-allowed', `${c.request.method.toUpperCase()} is not allowed on ${c.request.path}`);
       },
       notImplemented: () => {
-        throw problem(500, 'not-implemented', 'this operation is in the contract but not implemented');
+        throw problem(501, 'not-implemented', 'this operation is in the contract but not implemented');
       },
-      createOnboarding: async (c: Context, caller: Caller) => {
-        const view = await options.createOnboarding({
-          team: caller.team,
-          idempotencyKey: String(c.request.headers['idempotency-key']),
-          caller,
-          request: c.request.requestBody as OnboardingRequest,
-        });
-        return json(202, view, { location: view.links.self });
-      },
-      listOnboardings: async (c: Context, caller: Caller) => {
-        const q = c.request.query as Record<string, string | undefined>;
-        return json(200, await listOnboardings(deps, caller, { status: q.status as OnboardingStatus | undefined, limit: q.limit ? Number(q.limit) : undefined, nextToken: q.nextToken }));
-      },
-      getOnboarding: async (c: Context, caller: Caller) => json(200, await getOnboarding(deps, caller, String(c.request.params.onboardingId))),
-      offboard: async (c: Context, caller: Caller) => json(202, await offboard(deps, caller, String(c.request.params.onboardingId))),
-      rotateNow: async (c: Context, caller: Caller) => json(202, await rotateNow(deps, caller, decodeURIComponent(String(c.request.params.secretId)))),
-      getRotation: async (c: Context, caller: Caller) => json(200, await getRotation(deps, caller, decodeURIComponent(String(c.request.params.secretId)))),
-      listServiceTypes: async () => json(200, { items: serviceTypes() }),
+      ...onboardingRoutes(deps, options.createOnboarding),
+      ...secretRoutes(deps),
     },
   });
   const ready = api.init();
@@ -110,7 +79,6 @@ export function createApi(deps: ApiDeps, options: ApiOptions): (request: ApiRequ
   return async (request) => {
     try {
       await ready;
-      const caller = options.authenticate({ ...request, headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])) });
       // Header names in any case (API Gateway keeps the client's): one lowercased map for everything below.
       const headers = Object.fromEntries(Object.entries(request.headers).filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => [k.toLowerCase(), v]));
       let body: unknown = undefined;
@@ -123,11 +91,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions): (request: ApiRequ
           throw problem(400, 'malformed-json', 'the body is not valid JSON');
         }
       }
-      return (await api.handleRequest({ method: request.method, path: request.path, query: request.query, headers, body }, caller)) as ApiResponse;
+      return (await api.handleRequest({ method: request.method, path: request.path, query: request.query, headers, body }, { ...request, headers })) as ApiResponse;
     } catch (err) {
-      if (err instanceof ProblemError) return problemResponse(err);
-      options.log?.('request failed', { errorName: (err as Error).name, errorMessage: (err as Error).message });
-      return problemResponse(problem(500, 'internal', 'the request failed on the server; it is logged, and retrying may help'));
+      const answer = problemFor(err);
+      if (answer.problem.status >= 500 && !(err instanceof ProblemError)) deps.log('request failed', { errorName: (err as Error).name, errorMessage: (err as Error).message });
+      return problemResponse(answer);
     }
   };
 }

@@ -17,24 +17,26 @@ export function parseTokens(text: string | undefined): Map<string, string> {
   return tokens;
 }
 
-/** Locally: a bearer token from RCP_TOKENS names the team. */
+const challenge = { 'www-authenticate': 'Bearer realm="secret-rotation-control-plane"' };
+
+/** Locally: a bearer token from the configured tokens names the team. */
 export function bearerCaller(tokens: Map<string, string>, authorization: string | undefined): Caller {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-  if (!match) throw problem(401, 'unauthenticated', 'send "Authorization: Bearer <token>" (locally, a token from RCP_TOKENS)');
+  if (!match) throw problem(401, 'unauthenticated', 'send "Authorization: Bearer <token>" (npm start prints a token; RCP_TOKENS configures them)', undefined, challenge);
   const team = tokens.get(match[1]!);
-  if (!team) throw problem(401, 'unauthenticated', 'the bearer token is not known: use one from RCP_TOKENS');
+  if (!team) throw problem(401, 'unauthenticated', 'the bearer token is not known: use the token npm start printed (or one configured in RCP_TOKENS)', undefined, challenge);
   return { team, actor: `token:${team}` };
 }
 
 /**
  * On AWS: API Gateway has verified the SigV4 signature; the caller's IAM ARN maps to a team through
- * `RCP_TEAM_PRINCIPALS` (JSON: ARN pattern with `*` -> team).
+ * `RCP_TEAM_PRINCIPALS` (JSON: ARN pattern with `*` -> team). The first pattern that matches wins.
  */
 export function iamCaller(principals: Record<string, string>, userArn: string | undefined): Caller {
-  if (!userArn) throw problem(401, 'unauthenticated', 'the request carries no IAM identity: sign it with SigV4');
+  if (!userArn) throw problem(401, 'unauthenticated', 'the request carries no IAM identity: sign it with SigV4', undefined, { 'www-authenticate': 'AWS4-HMAC-SHA256' });
   for (const [pattern, team] of Object.entries(principals)) {
     const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
     if (regex.test(userArn)) return { team, actor: userArn };
   }
-  throw problem(403, 'no-team', `${userArn} is not mapped to a team (RCP_TEAM_PRINCIPALS)`);
+  throw problem(403, 'no-team', `${userArn} is not mapped to a team: add a pattern for it to the CDK context value rcp:teamPrincipals`);
 }

@@ -2,9 +2,9 @@ import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValida
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IdempotentCreate } from './app.ts';
-import { createOnboarding, getOnboarding, type ApiDeps } from './onboarding-service.ts';
+import type { ApiDeps } from './deps.ts';
+import { createOnboarding, getOnboarding } from './onboardings.ts';
 import { problem } from './problem.ts';
-import { apiIdempotencyTable } from '../../shared/names.ts';
 
 
 /**
@@ -19,9 +19,9 @@ export const apiIdempotencyConfig = () =>
  * In a Lambda, register each invocation's context on `config` (registerLambdaContext): an
  * in-progress record then expires with the invocation, so a request cut off by a timeout can be retried.
  */
-export function idempotentCreate(deps: ApiDeps, dynamodb: DynamoDBClient, config = apiIdempotencyConfig()): IdempotentCreate {
+export function idempotentCreate(deps: ApiDeps, dynamodb: DynamoDBClient, tableName: string, config = apiIdempotencyConfig()): IdempotentCreate {
   const create = makeIdempotent((input: Parameters<IdempotentCreate>[0]) => createOnboarding(deps, input.caller, input.request), {
-    persistenceStore: new DynamoDBPersistenceLayer({ tableName: apiIdempotencyTable(), awsSdkV3Client: dynamodb }),
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb }),
     config,
   });
   return async (input) => {

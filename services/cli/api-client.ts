@@ -1,38 +1,41 @@
-/** A small client of the REST API (openapi.yaml), for rotctl. */
+import createClient, { type Client } from 'openapi-fetch';
+import type { paths } from '../../shared/contract/openapi.ts';
+import type { Problem } from '../../shared/contract/types.ts';
+
+/** A problem the API answered, as rotctl shows it. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly problem: { title?: string; detail?: string; errors?: Array<{ path: string; message: string }> },
+    readonly problem: Partial<Problem>,
   ) {
     super(problem.detail ?? `HTTP ${status}`);
   }
 }
 
-export class ApiClient {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly token: string | undefined,
-  ) {}
+export type Api = Client<paths>;
 
-  async call<T>(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(new URL(path, this.baseUrl), {
-        method,
-        headers: {
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...options.headers,
-        },
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (err) {
-      throw new Error(`cannot reach the API at ${this.baseUrl} (${((err as Error).cause as Error)?.message ?? (err as Error).message}): is it running? set RCP_API_URL`, { cause: err });
-    }
-    const text = await response.text();
-    const body = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) throw new ApiError(response.status, (body ?? {}) as ApiError['problem']);
-    return body as T;
-  }
+/**
+ * The REST API's typed client: paths, parameters and bodies come from openapi.yaml's generated
+ * types, so rotctl cannot drift from the contract. A connection failure says which setting to check.
+ */
+export function apiClient(baseUrl: string, token: string | undefined): Api {
+  return createClient<paths>({
+    baseUrl,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    fetch: async (request) => {
+      try {
+        return await fetch(request, { signal: AbortSignal.timeout(30_000) });
+      } catch (err) {
+        const cause = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+        throw new Error(`cannot reach the API at ${baseUrl} (${cause}): is it running? (npm start) Set RCP_API_URL to its address`, { cause: err });
+      }
+    },
+  });
+}
+
+/** The body of a successful answer, or the problem as an ApiError. */
+export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call;
+  if (error !== undefined || !response.ok) throw new ApiError(response.status, (error ?? {}) as Partial<Problem>);
+  return data as T;
 }

@@ -1,9 +1,9 @@
 /**
  * Errors a step throws, by name: the workflow's Retry and Catch match on `Error`, which Step
  * Functions takes from the error's name. Messages say what to fix and never carry secret values.
+ * `Throttled` and `TransientError` are retried by every Task (infra/aws/lib/onboarding-workflow.ts),
+ * `RotationInProgress` by ConfigureRotation; any other name ends the onboarding (Compensate).
  */
-export const RETRYABLE = ['Throttled', 'TransientError', 'RotationInProgress'] as const;
-
 export class OnboardingError extends Error {
   constructor(name: string, message: string) {
     super(message);
@@ -13,11 +13,25 @@ export class OnboardingError extends Error {
 
 export const failed = (name: string, message: string) => new OnboardingError(name, message);
 
-/** Maps an AWS SDK error to a retryable name when AWS says to retry, keeping the message. */
-export function fromAws(err: unknown, doing: string): Error {
+/** A cancellation asked for through the API: the workflow stops at the next step and compensates. */
+export const cancelled = (actor: string) => failed('OnboardingCancelled', `the onboarding was cancelled by ${actor}`);
+
+const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
+
+/** Whether AWS says to retry: throttled, or a passing fault of the service. */
+export function retryKind(err: unknown): 'throttled' | 'transient' | undefined {
   const e = err as Error & { $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  if (e instanceof OnboardingError) return e;
-  if (e?.name === 'ThrottlingException' || e?.name === 'TooManyRequestsException' || e?.name === 'LimitExceededException') return failed('Throttled', `${doing}: ${e.message}`);
-  if (e?.$retryable || (e?.$metadata?.httpStatusCode ?? 0) >= 500) return failed('TransientError', `${doing}: ${e.name}: ${e.message}`);
+  if (THROTTLING.has(e?.name)) return 'throttled';
+  if (e?.$retryable || (e?.$metadata?.httpStatusCode ?? 0) >= 500) return 'transient';
+  return undefined;
+}
+
+/** Maps an AWS SDK error to the name the workflow retries on, keeping the message. */
+export function fromAws(err: unknown, doing: string): Error {
+  if (err instanceof OnboardingError) return err;
+  const e = err as Error;
+  const kind = retryKind(err);
+  if (kind === 'throttled') return failed('Throttled', `${doing}: ${e.message}`);
+  if (kind === 'transient') return failed('TransientError', `${doing}: ${e.name}: ${e.message}`);
   return failed(e?.name ?? 'Error', `${doing}: ${e?.message ?? String(err)}`);
 }

@@ -1,50 +1,69 @@
-import type { AuditDetail } from '../../shared/audit/audit-events.ts';
+import { secretLocation } from '../../shared/accounts.ts';
+import type { AuditDetail, DetailType } from '../../shared/audit/audit-events.ts';
 import type { OnboardingDeps } from './deps.ts';
-import { fromAws } from './errors.ts';
-import type { OnboardingStatus } from './records.ts';
+import { cancelled, fromAws } from './errors.ts';
+import type { OnboardingRecord, OnboardingStatus, StepRecord } from './records.ts';
 import type { OnboardingState, StepName } from './state.ts';
 
 export type StepTask = (state: OnboardingState, deps: OnboardingDeps) => Promise<unknown>;
 
+export interface StepOptions<R> {
+  /** The status the onboarding moves to when this step succeeds (a final step). */
+  finalStatus?: (state: OnboardingState, result: R) => OnboardingStatus;
+  /** Runs even after a cancellation was asked for: the steps that undo and record. */
+  afterCancel?: boolean;
+  /** How its success is recorded, when not as a plain success, and what it keeps on the record. */
+  record?: (result: R, state: OnboardingState) => { outcome?: StepRecord['outcome']; message?: string; extra?: Partial<OnboardingRecord> };
+  /** Audit events besides the step's own. */
+  audit?: (result: R, state: OnboardingState) => Array<{ detailType: DetailType; detail: Partial<AuditDetail> }>;
+}
+
+/** The audit detail every onboarding event shares: the secret (once known), where it lives, who asked. */
+export function onboardingDetail(state: OnboardingState, deps: OnboardingDeps, step: string, outcome: 'succeeded' | 'failed', durationMs: number): AuditDetail {
+  const secretArn = state.validate?.secretArn ?? state.request.secretId;
+  const { account, region } = secretLocation(secretArn, deps.home);
+  return { secretArn, account, region, onboardingId: state.onboardingId, step, outcome, durationMs, actor: state.actor };
+}
+
 /**
- * Wraps one step: runs it, records its outcome and time on the onboarding, emits its audit event,
- * and turns AWS errors into the names the workflow's Retry and Catch match.
+ * Wraps one step: stops at once when a cancellation was asked for, runs the step, records its
+ * outcome and time on the onboarding, emits its audit event, and turns AWS errors into the names
+ * the workflow's Retry and Catch match.
  */
-export function onboardingStep(step: StepName, run: StepTask, finalStatus?: OnboardingStatus): StepTask {
+export function onboardingStep<R>(step: StepName, run: (state: OnboardingState, deps: OnboardingDeps) => Promise<R>, options: StepOptions<R> = {}): StepTask {
   return async (state, deps) => {
     const started = deps.now();
-    const detail = (outcome: 'succeeded' | 'failed', error?: Error): AuditDetail => ({
-      secretArn: state.validate?.secretArn ?? state.request.secretId,
-      account: deps.account,
-      region: deps.region,
-      onboardingId: state.onboardingId,
-      step,
-      outcome,
-      durationMs: deps.now() - started,
-      actor: state.actor,
-      ...(error ? { errorMessage: `${error.name}: ${error.message}`.slice(0, 1024) } : {}),
-    });
-    let result: unknown;
+    let result: R | undefined;
     let error: Error | undefined;
     try {
+      if (!options.afterCancel) {
+        const record = await deps.records.get(state.onboardingId);
+        if (record?.cancelRequested) throw cancelled(record.cancelRequested.actor);
+      }
       result = await run(state, deps);
     } catch (err) {
       error = fromAws(err, step);
     }
+    const durationMs = deps.now() - started;
     const at = new Date(deps.now()).toISOString();
-    const outcome = error ? 'failed' : 'succeeded';
+    const custom = !error && options.record ? options.record(result as R, state) : {};
     try {
       await deps.records.recordStep(
         state.onboardingId,
-        { step, outcome, at, durationMs: deps.now() - started, ...(error ? { message: `${error.name}: ${error.message}` } : {}) },
-        error ? undefined : finalStatus,
+        { step, outcome: error ? 'failed' : (custom.outcome ?? 'succeeded'), at, durationMs, ...(error ? { message: `${error.name}: ${error.message}` } : custom.message ? { message: custom.message } : {}) },
+        error ? undefined : options.finalStatus?.(state, result as R),
+        custom.extra,
       );
-      await deps.audit.publish({ detailType: error ? 'Onboarding Step Failed' : 'Onboarding Step Succeeded', detail: detail(outcome, error) });
+      const detail = onboardingDetail(state, deps, step, error ? 'failed' : 'succeeded', durationMs);
+      await deps.audit.publish(
+        { detailType: error ? 'Onboarding Step Failed' : 'Onboarding Step Succeeded', detail: { ...detail, ...(error ? { errorMessage: `${error.name}: ${error.message}`.slice(0, 1024) } : {}) } },
+        ...(!error && options.audit ? options.audit(result as R, state).map((e) => ({ detailType: e.detailType, detail: { ...detail, ...e.detail } })) : []),
+      );
     } catch (bookkeeping) {
       // The step's own work stands (its result must reach the workflow's state, or compensation
       // could not undo it); only a final status that was not recorded makes the step retry.
-      console.error(`[onboarding] ${step} of ${state.onboardingId}: outcome not recorded: ${(bookkeeping as Error).name}`);
-      if (finalStatus && !error) throw fromAws(bookkeeping, step);
+      deps.log.error('onboarding step outcome not recorded', { onboardingId: state.onboardingId, step, reason: (bookkeeping as Error).name });
+      if (options.finalStatus && !error) throw fromAws(bookkeeping, step);
     }
     if (error) throw error;
     return result;

@@ -1,6 +1,6 @@
 import type { OnboardingDeps } from './deps.ts';
 import type { OnboardingState, StepName } from './state.ts';
-import { checkFirstRotation } from './steps/check-first-rotation.ts';
+import { awaitFirstRotation, type AwaitInput } from './steps/await-first-rotation.ts';
 import { compensateTask } from './steps/compensate.ts';
 import { configureRotation } from './steps/configure-rotation.ts';
 import { ensureInvokePermission } from './steps/ensure-invoke-permission.ts';
@@ -11,15 +11,16 @@ import { recordSuccess } from './steps/record-success.ts';
 import { tagSecret } from './steps/tag-secret.ts';
 import { validate } from './steps/validate.ts';
 
-/** Every Task state of the onboarding workflow, by state name: the CDK definition and the local runner both use this map. */
-export const ONBOARDING_TASKS: Record<StepName, (state: OnboardingState, deps: OnboardingDeps) => Promise<unknown>> = {
+/** Every Task state of the onboarding workflow, by state name: each step function runs the one its ONBOARDING_STEP names. */
+export const ONBOARDING_TASKS: Record<StepName, (input: OnboardingState, deps: OnboardingDeps) => Promise<unknown>> = {
   Validate: validate,
   EnsureNetwork: ensureNetwork,
   Preflight: preflight,
   EnsureInvokePermission: ensureInvokePermission,
   TagSecret: tagSecret,
   ConfigureRotation: configureRotation,
-  CheckFirstRotation: checkFirstRotation,
+  // Its input is the state with the workflow's task token (a callback task).
+  AwaitFirstRotation: (input, deps) => awaitFirstRotation(input as unknown as AwaitInput, deps),
   RecordSuccess: recordSuccess,
   Compensate: compensateTask,
   RecordFailure: recordFailure,

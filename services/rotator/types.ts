@@ -1,19 +1,11 @@
 import type { ZodMiniType } from 'zod/mini';
+import { ROTATION_STEPS, type RotationStep } from '../../shared/rotation/outcome.ts';
 
-export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
-export type Step = (typeof STEPS)[number];
+export const STEPS = ROTATION_STEPS;
+export type Step = RotationStep;
 
-export interface RotationEvent {
-  Step: Step;
-  SecretId: string;
-  ClientRequestToken: string;
-}
-
-export const STRATEGIES = ['single-user', 'alternating-users', 'dual-password'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
-
-/** How a session reached its service; a fallback to plaintext is reported in logs and audit events. */
-export type Transport = 'verified-tls' | 'plaintext' | 'plaintext-fallback' | 'https' | 'http';
+export { STRATEGIES, TRANSPORTS, type Strategy, type Transport } from '../../shared/rotation/vocabulary.ts';
+import type { Strategy, Transport } from '../../shared/rotation/vocabulary.ts';
 
 /** A secret's value once a plugin has checked it and filled its defaults. Keys follow AWS's templates. */
 export interface Credential {

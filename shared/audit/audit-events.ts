@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ERROR_CLASSES } from '../errors/rotation-error.ts';
+import { STRATEGIES, TRANSPORTS } from '../rotation/vocabulary.ts';
 
 /** The audit events every part of the product emits: one bus, one source, a closed list of detail types. */
 export const AUDIT_SOURCE = 'secret-rotation-control-plane';
@@ -30,6 +31,7 @@ export const auditDetailSchema = z.strictObject({
   account: z.string().check(z.regex(/^\d{12}$/)),
   region: nonEmpty(),
   onboardingId: z.optional(z.string()),
+  /** The rotation's version id (ClientRequestToken). Never Secrets Manager's RotationToken, which is a credential. */
   rotationToken: z.optional(z.string()),
   step: nonEmpty(),
   outcome: z.enum(['succeeded', 'failed']),
@@ -38,9 +40,9 @@ export const auditDetailSchema = z.strictObject({
   durationMs: z.number().check(z.nonnegative()),
   actor: nonEmpty(),
   engine: z.optional(z.string()),
-  strategy: z.optional(z.string()),
+  strategy: z.optional(z.enum(STRATEGIES)),
   /** How the rotator reached the service: `verified-tls`, `plaintext` (ssl false), or `plaintext-fallback` (TLS refused, ssl unset). */
-  transport: z.optional(z.enum(['verified-tls', 'plaintext', 'plaintext-fallback', 'https', 'http'])),
+  transport: z.optional(z.enum(TRANSPORTS)),
   username: z.optional(z.string()),
 });
 export type AuditDetail = z.infer<typeof auditDetailSchema>;

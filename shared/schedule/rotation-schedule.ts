@@ -226,3 +226,38 @@ export function derivedAutomaticallyAfterDays(cadence: Cadence): number | undefi
   const days = Math.round((runs[1]!.getTime() - runs[0]!.getTime()) / DAY);
   return days >= 1 ? days : undefined;
 }
+
+const FORMS = '"rotate every N days" (N from 1 to 1000), rate(N hours) (N from 4), rate(N days) or cron(minutes hours day-of-month month day-of-week year), in UTC';
+
+/**
+ * The rotation rules for a schedule as people write it to the API and rotctl: "rotate every N
+ * days", or a rate()/cron() expression; the window length becomes Duration. Validated as
+ * RotateSecret validates (`now`: the rules are being set now), with messages that name every form.
+ */
+export function rulesFromRequest(schedule: string, window?: string, options: { now?: number } = {}): RotationRules {
+  const text = schedule.trim();
+  const plain = /^rotate\s+every\s+(\d+)\s+days?$/i.exec(text);
+  if (!plain && !/^(rate|cron)\s*\(/i.test(text)) throw new ScheduleError(`"${text.slice(0, 64)}" is not a schedule: use ${FORMS}.`);
+  if (plain && !(Number(plain[1]) >= 1 && Number(plain[1]) <= MAX_DAYS)) {
+    throw new ScheduleError(`"${text}": rotate every 1 to ${MAX_DAYS} days.`);
+  }
+  const rules: RotationRules = { ScheduleExpression: plain ? `rate(${Number(plain[1])} days)` : text };
+  if (window) rules.Duration = window;
+  parseRotationRules(rules, options);
+  return rules;
+}
+
+/** The next `count` rotation windows after `from`, as the service computes them (the console's schedule helper). */
+export function upcomingWindows(rules: RotationRules, from: number, count: number): Window[] {
+  const schedule = parseRotationRules(rules, { now: from });
+  const windows: Window[] = [];
+  let since = from;
+  while (windows.length < count) {
+    const window = nextWindow(schedule, since, since);
+    if (!window) break;
+    windows.push(window);
+    // Assuming the rotation ran as the window opened: day schedules count from it, the others follow it.
+    since = window.start;
+  }
+  return windows;
+}

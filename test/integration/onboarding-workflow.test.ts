@@ -1,43 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
 import { OnboardingRecords } from '../../services/onboarding/records.ts';
-import { RotationStatusStore } from '../../shared/rotation-status/rotation-status-store.ts';
-import type { OnboardingDeps } from '../../services/onboarding/deps.ts';
 import type { OnboardingRequest } from '../../services/onboarding/state.ts';
-import { LocalWorkflowRunner, synthesizedWorkflowDefinition } from '../../infra/local/workflow-runner.ts';
 import { admin } from '../support/aws-clients.ts';
+import { eventually } from '../support/eventually.ts';
 import { startPasswordPostgres, type PasswordPostgres } from '../support/password-postgres.ts';
 import { FLEET_ROTATOR_ARN, startRotatorCloud, type RotatorCloud } from '../support/rotation-harness.ts';
 
-// The onboarding workflow as `npm start` runs it: the ASL the CDK app synthesises, every Task
-// running its step's code, against the local cloud, the real fleet rotator and a real PostgreSQL.
+// The onboarding workflow as the CDK app defines it, run by the local cloud's Step Functions: every
+// Task a step function (its code in the cloud's process, its own role and policy), against the real
+// fleet rotator and a real PostgreSQL. Started and watched through the real SDK, as the API does.
+const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:rcp-onboarding';
 let db: PasswordPostgres;
 let rc: RotatorCloud;
-let runner: LocalWorkflowRunner;
+let sfn: SFNClient;
 let records: OnboardingRecords;
 
 beforeAll(async () => {
   [db, rc] = await Promise.all([startPasswordPostgres(), startRotatorCloud('onboarding')]);
-  records = new OnboardingRecords(rc.clients.dynamodb);
-  const deps: OnboardingDeps = {
-    sm: rc.clients.sm,
-    lambda: rc.clients.lambda,
-    records,
-    rotationStatus: new RotationStatusStore(rc.clients.dynamodb),
-    audit: new EventBridgeAuditSink(rc.clients.events, 'rcp-audit', (reason) => {
-      throw new Error(reason);
-    }),
-    account: '000000000000',
-    region: 'us-east-1',
-    rotatorArn: FLEET_ROTATOR_ARN,
-    placements: {},
-    firstRotationMaxChecks: 30,
-    now: () => Date.now(),
-  };
-  runner = new LocalWorkflowRunner(synthesizedWorkflowDefinition(), deps, { pollMs: 100, retryMs: 50 });
+  records = new OnboardingRecords(rc.clients.dynamodb, 'rcp-control-plane');
+  sfn = new SFNClient({ endpoint: rc.cloud.url, region: 'us-east-1', credentials: { accessKeyId: '000000000000', secretAccessKey: 'local' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -60,21 +45,28 @@ async function appUser(password: string) {
 async function onboard(request: OnboardingRequest) {
   const onboardingId = `onb-${randomUUID().replaceAll('-', '').slice(0, 24)}`;
   const now = new Date().toISOString();
-  await records.create({ onboardingId, team: request.team, secretId: request.secretId, status: 'pending', schedule: request.schedule, steps: [], createdAt: now, updatedAt: now });
-  const execution = runner.start({ onboardingId, actor: 'team-a', request });
-  const result = await execution.result;
-  return { onboardingId, result, record: (await records.get(onboardingId))! };
+  await records.create({ onboardingId, team: request.team!, secretId: request.secretId, status: 'pending', schedule: request.schedule, steps: [], createdAt: now, updatedAt: now });
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE, name: onboardingId, input: JSON.stringify({ onboardingId, actor: 'team-a', request }) }));
+  const execution = await eventually('the execution to end', async () => {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status === 'RUNNING' ? undefined : out;
+  }, 60_000, 100);
+  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+  const entered = (history.events ?? []).filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails!.name!);
+  return { onboardingId, result: { status: execution.status! }, entered, record: (await records.get(onboardingId))! };
 }
 
 describe('the onboarding workflow', () => {
   it('onboards a PostgreSQL secret end to end: rotation configured, first rotation done, password changed on the server', async () => {
     const user = await appUser('onboard-pass-1');
-    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'onboard-pass-1' }, OWNED);
-    const { result, record } = await onboard({ secretId: arn, schedule: 'rotate every 30 days', team: 'team-a' });
+    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'onboard-pass-1' }, OWNED, { managed: false });
+    const { result, record, entered } = await onboard({ secretId: arn, schedule: 'rotate every 30 days', team: 'team-a' });
     expect(result.status).toBe('SUCCEEDED');
+    // the wait for the first rotation is one callback, resumed by the rotation's own event: 10 states in all
+    expect(entered).toEqual(['Validate', 'EnsureNetwork', 'Preflight', 'EnsureInvokePermission', 'TagSecret', 'ConfigureRotation', 'RotateImmediately', 'AwaitFirstRotation', 'RecordSuccess', 'Onboarded']);
     expect(record.status).toBe('succeeded');
     expect(record.steps.map((s) => s.step)).toEqual(
-      expect.arrayContaining(['Validate', 'EnsureNetwork', 'Preflight', 'EnsureInvokePermission', 'TagSecret', 'ConfigureRotation', 'CheckFirstRotation', 'RecordSuccess']),
+      expect.arrayContaining(['Validate', 'EnsureNetwork', 'Preflight', 'EnsureInvokePermission', 'TagSecret', 'ConfigureRotation', 'AwaitFirstRotation', 'FirstRotation', 'RecordSuccess']),
     );
     const described = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
     expect(described).toMatchObject({ RotationEnabled: true, RotationLambdaARN: FLEET_ROTATOR_ARN, RotationRules: { ScheduleExpression: 'rate(30 days)' } });
@@ -89,7 +81,7 @@ describe('the onboarding workflow', () => {
   });
 
   it('fails at preflight with the reason when the host is unreachable, and leaves the secret exactly as it was', async () => {
-    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'nobody', password: 'unreachable-pass' }, [{ Key: 'owner', Value: 'x' }, ...OWNED]);
+    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'nobody', password: 'unreachable-pass' }, [{ Key: 'owner', Value: 'x' }, ...OWNED], { managed: false });
     const before = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
     const { result, record } = await onboard({ secretId: arn, schedule: 'rate(10 days)', team: 'team-a' });
     expect(result.status).toBe('FAILED');
@@ -106,12 +98,12 @@ describe('the onboarding workflow', () => {
     const user = await appUser('comp-pass-1');
     // Preflight passes (both logins work), but its "admin" may not create roles: the first
     // rotation fails at setSecret, after rotation was configured and tags were set.
-    const { arn: masterArn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'comp-pass-1' });
-    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'comp-pass-1', masterarn: masterArn }, OWNED);
+    const { arn: masterArn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'comp-pass-1' }, [...OWNED, { Key: 'rcp:admin-credential', Value: 'true' }], { managed: false });
+    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'comp-pass-1', masterarn: masterArn }, OWNED, { managed: false });
     const before = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
     const { result, record } = await onboard({ secretId: arn, schedule: 'rate(10 days)', team: 'team-a', strategy: 'alternating-users' });
     expect(result.status).toBe('FAILED');
-    expect(record.failure).toMatchObject({ step: 'CheckFirstRotation', errorClass: 'FirstRotationFailed' });
+    expect(record.failure).toMatchObject({ step: 'FirstRotation', errorClass: 'FirstRotationFailed' });
     // the real cause, from the rotator: its admin may not create the alternate user
     expect(record.failure!.reason).toMatch(/failed at setSecret: PermissionDenied/);
     const after = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
@@ -123,17 +115,18 @@ describe('the onboarding workflow', () => {
 
   it("refuses a secret that is not the team's (no rcp:team tag, or another team's), changing nothing", async () => {
     for (const tags of [[], [{ Key: 'rcp:team', Value: 'team-b' }]]) {
-      const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: 'x', password: 'y' }, tags);
+      const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: 'x', password: 'y' }, tags, { managed: false });
       const { result, record } = await onboard({ secretId: arn, schedule: 'rate(10 days)', team: 'team-a' });
       expect(result.status).toBe('FAILED');
-      expect(record.failure).toMatchObject({ step: 'Validate', errorClass: 'NotOwned' });
+      // one answer for another team's secret, an unclaimed one and one that does not exist
+      expect(record.failure).toMatchObject({ step: 'Validate', errorClass: 'SecretNotFound' });
       const after = await rc.clients.sm.send(new DescribeSecretCommand({ SecretId: arn }));
       expect(after.Tags ?? []).toEqual(tags);
     }
   });
 
   it('rejects a bad schedule before touching anything', async () => {
-    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: 'x', password: 'y' }, OWNED);
+    const { arn } = await rc.createSecret({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: 'x', password: 'y' }, OWNED, { managed: false });
     const { result, record } = await onboard({ secretId: arn, schedule: 'rate(0 days)', team: 'team-a' });
     expect(result.status).toBe('FAILED');
     expect(record.failure).toMatchObject({ step: 'Validate', errorClass: 'InvalidSchedule' });

@@ -4,6 +4,10 @@ import { startCloudProcess, tempStateDir, type CloudProcess } from './cloud-proc
 
 export const FLEET_ROTATOR_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:fleet-rotator';
 
+/** A team's own secret, and an admin credential the team offers to its secrets' masterarn. */
+export const TEAM_TAGS = [{ Key: 'rcp:team', Value: 'team-a' }];
+export const ADMIN_TAGS = [...TEAM_TAGS, { Key: 'rcp:admin-credential', Value: 'true' }];
+
 export interface AuditEvent {
   'detail-type': string;
   detail: {
@@ -22,7 +26,11 @@ export interface AuditEvent {
 export interface RotatorCloud {
   cloud: CloudProcess;
   clients: ReturnType<typeof awsClients>;
-  createSecret(value: unknown, tags?: Tag[]): Promise<{ name: string; arn: string }>;
+  /**
+   * A secret the fleet rotator may rotate: tagged `rcp:managed=true`, as onboarding tags it (the
+   * rotator's role rotates nothing else). `managed: false` for a secret onboarding should mark.
+   */
+  createSecret(value: unknown, tags?: Tag[], options?: { managed?: boolean }): Promise<{ name: string; arn: string }>;
   /** RotateSecret with the fleet rotator, then waits for the service's verdict. */
   rotate(arn: string): Promise<{ outcome: 'RotationSucceeded' | 'RotationFailed'; audit: AuditEvent[] }>;
   value(arn: string, stage?: string): Promise<Record<string, unknown>>;
@@ -51,10 +59,11 @@ export async function startRotatorCloud(prefix: string, env: Record<string, stri
   return {
     cloud,
     clients,
-    async createSecret(value, tags) {
+    async createSecret(value, tags = [], options = {}) {
       const name = uniqueName(prefix);
+      const managed = options.managed ?? true;
       const out = await clients.sm.send(
-        new CreateSecretCommand({ Name: name, SecretString: typeof value === 'string' ? value : JSON.stringify(value), Tags: tags }),
+        new CreateSecretCommand({ Name: name, SecretString: typeof value === 'string' ? value : JSON.stringify(value), Tags: [...tags, ...(managed ? [{ Key: 'rcp:managed', Value: 'true' }] : [])] }),
       );
       return { name, arn: out.ARN! };
     },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { OnboardingDeps } from '../../services/onboarding/deps.ts';
 import type { OnboardingState } from '../../services/onboarding/state.ts';
-import { compensate } from '../../services/onboarding/steps/compensate.ts';
+import type { Strategy } from '../../shared/rotation/vocabulary.ts';
+import { compensate, offboardSecret, RotationMidFlight } from '../../services/onboarding/undo.ts';
 
 // Compensation decides from the secret as it is now; the AWS calls are recorded, not made.
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:s-abcdef';
@@ -9,8 +10,7 @@ const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:s-abcdef';
 function world(described: { tags: Record<string, string>; rotationEnabled: boolean; stages: Record<string, string[]> }, lastFailure?: { token: string; step: string }) {
   const sent: Array<{ command: string; input: Record<string, unknown> }> = [];
   const released: string[] = [];
-  const deps = {
-    sm: {
+  const sm = {
       send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
         sent.push({ command: command.constructor.name, input: command.input });
         if (command.constructor.name === 'DescribeSecretCommand') {
@@ -18,15 +18,17 @@ function world(described: { tags: Record<string, string>; rotationEnabled: boole
         }
         return {};
       },
-    },
-    rotationStatus: { get: async () => ({ lastFailure: lastFailure && { ...lastFailure, at: 'now' } }) },
+    };
+  const deps = {
+    smFor: () => sm,
+    rotationStatus: { outcomeOf: async (_arn: string, token: string) => (lastFailure?.token === token ? { ...lastFailure, outcome: 'failed', at: 'now' } : undefined) },
     records: { releaseSecret: async (arn: string) => void released.push(arn), recordStep: async () => undefined },
     now: () => 0,
   } as unknown as OnboardingDeps;
   return { deps, sent, released };
 }
 
-const state = (strategy: string, rotationEnabledBefore = false): OnboardingState => ({
+const state = (strategy: Strategy, rotationEnabledBefore = false): OnboardingState => ({
   onboardingId: 'onb-1',
   actor: 't',
   request: { secretId: ARN, schedule: 'rate(7 days)', team: 'a' },
@@ -73,5 +75,15 @@ describe('compensation', () => {
     await compensate(state('single-user'), other.deps);
     expect(commands(other.sent)).not.toContain('CancelRotateSecretCommand');
     expect(commands(other.sent)).not.toContain('UntagResourceCommand');
+  });
+
+  it('offboards the same way, but refuses while a single-user rotation may already have changed the password', async () => {
+    const midFlight = world(onboarded, { token: 't2', step: 'testSecret' });
+    await expect(offboardSecret(state('single-user', true), midFlight.deps)).rejects.toBeInstanceOf(RotationMidFlight);
+    expect(commands(midFlight.sent)).toEqual([]);
+    // after a failure before the change, offboarding cancels even a rotation that was on before onboarding
+    const safe = world(onboarded, { token: 't2', step: 'createSecret' });
+    await offboardSecret(state('single-user', true), safe.deps);
+    expect(commands(safe.sent)).toEqual(['CancelRotateSecretCommand', 'UpdateSecretVersionStageCommand', 'UntagResourceCommand']);
   });
 });

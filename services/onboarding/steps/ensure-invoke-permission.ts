@@ -1,15 +1,17 @@
 import { AddPermissionCommand, GetPolicyCommand, ResourceConflictException, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { secretLocation } from '../../../shared/accounts.ts';
 import { onboardingStep } from '../step-runner.ts';
 
 const PRINCIPAL = 'secretsmanager.amazonaws.com';
 
 /**
- * Secrets Manager must be allowed to invoke the rotator, and only for this account (the
- * aws:SourceAccount condition guards against a confused deputy). The rotator stack grants it;
- * this step verifies it and adds the grant where it is missing.
+ * Secrets Manager of the secret's account must be allowed to invoke the rotator, and only that
+ * account's (the aws:SourceAccount condition guards against a confused deputy). The rotator stack
+ * grants the central account; this step verifies the grant and adds one per member account.
  */
 export const ensureInvokePermission = onboardingStep('EnsureInvokePermission', async (state, deps) => {
   const rotatorArn = state.network?.rotatorArn ?? deps.rotatorArn;
+  const { account } = secretLocation(state.validate!.secretArn, deps.home);
   let statements: Array<{ Principal?: { Service?: string }; Condition?: Record<string, Record<string, string>> }> = [];
   try {
     const policy = await deps.lambda.send(new GetPolicyCommand({ FunctionName: rotatorArn }));
@@ -17,11 +19,11 @@ export const ensureInvokePermission = onboardingStep('EnsureInvokePermission', a
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
-  const granted = statements.some((s) => s.Principal?.Service === PRINCIPAL && Object.values(s.Condition?.StringEquals ?? {}).includes(deps.account));
+  const granted = statements.some((s) => s.Principal?.Service === PRINCIPAL && Object.values(s.Condition?.StringEquals ?? {}).includes(account));
   if (granted) return { rotatorArn, added: false };
   try {
     await deps.lambda.send(
-      new AddPermissionCommand({ FunctionName: rotatorArn, StatementId: 'SecretsManagerRotation', Action: 'lambda:InvokeFunction', Principal: PRINCIPAL, SourceAccount: deps.account }),
+      new AddPermissionCommand({ FunctionName: rotatorArn, StatementId: `SecretsManagerRotation-${account}`, Action: 'lambda:InvokeFunction', Principal: PRINCIPAL, SourceAccount: account }),
     );
   } catch (err) {
     // A concurrent onboarding added it first.

@@ -14,7 +14,7 @@ export const ensureNetwork = onboardingStep('EnsureNetwork', async (state, deps)
     const known = Object.keys(deps.placements);
     throw failed(
       'NoRotatorPlacement',
-      `no fleet rotator is placed in ${network.vpcId}${known.length ? ` (placements: ${known.join(', ')})` : ''}: deploy the rotator stack with a placement for this VPC`,
+      `no fleet rotator is placed in ${network.vpcId}${known.length ? ` (placements: ${known.join(', ')})` : ''}: deploy the rotator stack with a placement for this VPC (CDK context rcp:placements)`,
     );
   }
   return { rotatorArn, placement: network.vpcId };

@@ -1,25 +1,7 @@
 import { onboardingStep } from '../step-runner.ts';
 
 /** The onboarding is done: its record says so and the audit trail gets "Onboarding Succeeded". */
-export const recordSuccess = onboardingStep(
-  'RecordSuccess',
-  async (state, deps) => {
-    await deps.audit.publish({
-      detailType: 'Onboarding Succeeded',
-      detail: {
-        secretArn: state.validate!.secretArn,
-        account: deps.account,
-        region: deps.region,
-        onboardingId: state.onboardingId,
-        step: 'RecordSuccess',
-        outcome: 'succeeded',
-        durationMs: 0,
-        actor: state.actor,
-        strategy: state.preflight?.strategy,
-        engine: state.preflight?.engine,
-      },
-    });
-    return { secretArn: state.validate!.secretArn };
-  },
-  'succeeded',
-);
+export const recordSuccess = onboardingStep('RecordSuccess', async (state) => ({ secretArn: state.validate!.secretArn }), {
+  finalStatus: () => 'succeeded',
+  audit: (_result, state) => [{ detailType: 'Onboarding Succeeded', detail: { strategy: state.preflight?.strategy, engine: state.preflight?.engine } }],
+});

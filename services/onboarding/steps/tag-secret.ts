@@ -1,6 +1,6 @@
 import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
-import { onboardingStep } from '../step-runner.ts';
 import { TAGS } from '../../../shared/names.ts';
+import { onboardingStep } from '../step-runner.ts';
 
 /** Marks the secret as managed (the rotator's role may then rotate it), with its strategy. Records which tags are new, for compensation. */
 export const tagSecret = onboardingStep('TagSecret', async (state, deps) => {
@@ -12,6 +12,6 @@ export const tagSecret = onboardingStep('TagSecret', async (state, deps) => {
   ];
   // Against the tags before onboarding began (Validate's snapshot), so a retried step reports the same.
   const before = new Set(state.validate!.tagKeysBefore);
-  await deps.sm.send(new TagResourceCommand({ SecretId: secretArn, Tags: tags }));
+  await deps.smFor(secretArn).send(new TagResourceCommand({ SecretId: secretArn, Tags: tags }));
   return { added: [TAGS.onboardingId, ...tags.map((t) => t.Key).filter((k) => !before.has(k))] };
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { everythingPublished, startRotatorCloud, type RotatorCloud } from '../../support/rotation-harness.ts';
+import { everythingPublished, startRotatorCloud, type RotatorCloud, ADMIN_TAGS, TEAM_TAGS } from '../../support/rotation-harness.ts';
 import { PUNCTUATION } from '../../../infra/local/cloud/services/secretsmanager/random-password.ts';
 import { classify, mysqlPlugin } from '../../../services/rotator/plugins/mysql/index.ts';
 
@@ -84,8 +84,8 @@ describe('mysql/mariadb', () => {
     await asRoot(`GRANT SELECT ON ${DB}.orders TO ?@?`, [base, '%']);
     const admin = await createUser('admin-pass-1', `rcpadmin${process.pid % 10000}`);
     await asRoot('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [admin, '%']);
-    const { arn: masterArn } = await rc.createSecret(secretFor(admin, 'admin-pass-1'));
-    const { arn } = await rc.createSecret(secretFor(base, 'base-pass-1', { masterarn: masterArn, dbname: DB }));
+    const { arn: masterArn } = await rc.createSecret(secretFor(admin, 'admin-pass-1'), ADMIN_TAGS);
+    const { arn } = await rc.createSecret(secretFor(base, 'base-pass-1', { masterarn: masterArn, dbname: DB }), TEAM_TAGS);
 
     expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
     const current = await rc.value(arn);
@@ -108,8 +108,8 @@ describe('mysql/mariadb', () => {
     await asRoot(`GRANT SELECT, DELETE ON ${DB}.orders TO ?@?`, [base, '%']);
     const admin = await createUser('admin-pass-2', `rcpadm2${process.pid % 10000}`);
     await asRoot('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [admin, '%']);
-    const { arn: masterArn } = await rc.createSecret(secretFor(admin, 'admin-pass-2'));
-    const { arn } = await rc.createSecret(secretFor(base, 'revoke-pass-1', { masterarn: masterArn }));
+    const { arn: masterArn } = await rc.createSecret(secretFor(admin, 'admin-pass-2'), ADMIN_TAGS);
+    const { arn } = await rc.createSecret(secretFor(base, 'revoke-pass-1', { masterarn: masterArn }), TEAM_TAGS);
     expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded'); // clone made, with DELETE
     await asRoot(`REVOKE DELETE ON ${DB}.orders FROM ?@?`, [base, '%']);
     expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded'); // back to the original

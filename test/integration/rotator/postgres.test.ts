@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
-import { PutSecretValueCommand, RotateSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { createConnection, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { PutSecretValueCommand, RotateSecretCommand, UpdateSecretVersionStageCommand, type Tag } from '@aws-sdk/client-secrets-manager';
+import { GetFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { everythingPublished, FLEET_ROTATOR_ARN, startRotatorCloud, type RotatorCloud } from '../../support/rotation-harness.ts';
+import { everythingPublished, FLEET_ROTATOR_ARN, startRotatorCloud, type RotatorCloud, ADMIN_TAGS, TEAM_TAGS } from '../../support/rotation-harness.ts';
 import { startPasswordPostgres, type PasswordPostgres } from '../../support/password-postgres.ts';
+import { PROJECT_ROOT } from '../../support/cloud-process.ts';
 import { PUNCTUATION } from '../../../infra/local/cloud/services/secretsmanager/random-password.ts';
 import { postgresPlugin } from '../../../services/rotator/plugins/postgres/index.ts';
 
@@ -53,6 +56,26 @@ const secretFor = (username: string, password: string, extra: Record<string, unk
   dbname: 'postgres',
   ...extra,
 });
+
+/** A proxy to the database that holds its first connection without answering and forwards the others. */
+async function holdingProxy(targetPort: number) {
+  let heldOne: () => void;
+  const held = new Promise<void>((resolve) => (heldOne = resolve));
+  let first = true;
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    if (first) {
+      first = false;
+      heldOne();
+      return;
+    }
+    const upstream = createConnection(targetPort, '127.0.0.1');
+    upstream.on('error', () => socket.destroy());
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { port: (server.address() as { port: number }).port, held, close: () => server.close() };
+}
 
 beforeAll(async () => {
   [db, rc] = await Promise.all([startPasswordPostgres(), startRotatorCloud('pg')]);
@@ -125,8 +148,8 @@ describe('postgres, alternating users', () => {
     const base = await createUser('base-password-1');
     await sql(`CREATE TABLE IF NOT EXISTS orders_${process.pid} (id int)`);
     await sql(`GRANT SELECT ON orders_${process.pid} TO ${pg.escapeIdentifier(base)}`);
-    const { arn: masterArn } = await rc.createSecret(secretFor(db.admin.username, db.admin.password));
-    const { arn } = await rc.createSecret(secretFor(base, 'base-password-1', { masterarn: masterArn }));
+    const { arn: masterArn } = await rc.createSecret(secretFor(db.admin.username, db.admin.password), ADMIN_TAGS);
+    const { arn } = await rc.createSecret(secretFor(base, 'base-password-1', { masterarn: masterArn }), TEAM_TAGS);
 
     expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
     const first = await rc.value(arn);
@@ -148,8 +171,8 @@ describe('postgres, alternating users', () => {
 
   it('refuses an admin credential for another host', async () => {
     const base = await createUser('base-password-2');
-    const { arn: masterArn } = await rc.createSecret({ ...secretFor(db.admin.username, db.admin.password), host: 'localhost' });
-    const { arn } = await rc.createSecret(secretFor(base, 'base-password-2', { masterarn: masterArn }));
+    const { arn: masterArn } = await rc.createSecret({ ...secretFor(db.admin.username, db.admin.password), host: 'localhost' }, ADMIN_TAGS);
+    const { arn } = await rc.createSecret(secretFor(base, 'base-password-2', { masterarn: masterArn }), TEAM_TAGS);
     expect((await rc.rotate(arn)).outcome).toBe('RotationFailed');
     const failed = (await rc.audit(arn)).find((e) => e['detail-type'] === 'Rotation Step Failed')!;
     expect(failed.detail).toMatchObject({ step: 'setSecret', errorClass: 'GuardRefused' });
@@ -159,8 +182,8 @@ describe('postgres, alternating users', () => {
 
 describe('postgres, the step protocol and its guards', () => {
   /** Turns rotation on without rotating, then stages a hand-made pending version, so single steps can be driven. */
-  async function pendingRotation(current: Record<string, unknown>, pending: Record<string, unknown>) {
-    const { arn } = await rc.createSecret(current);
+  async function pendingRotation(current: Record<string, unknown>, pending: Record<string, unknown>, tags: Tag[] = []) {
+    const { arn } = await rc.createSecret(current, tags);
     await rc.clients.sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: FLEET_ROTATOR_ARN, RotateImmediately: false, RotationRules: { AutomaticallyAfterDays: 30 } }));
     const token = randomUUID();
     await rc.clients.sm.send(new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: token, SecretString: JSON.stringify(pending), VersionStages: ['AWSPENDING'] }));
@@ -202,15 +225,64 @@ describe('postgres, the step protocol and its guards', () => {
     expect(setEvents).toHaveLength(1);
   });
 
-  it('runs a step delivered twice at once only once', async () => {
+  it('runs a step delivered twice at once: both deliveries succeed and the pending password is set', async () => {
     const user = await createUser('concurrent-pass-1');
     const { arn, token } = await pendingRotation(secretFor(user, 'concurrent-pass-1'), secretFor(user, 'concurrent-pass-2'));
-    const results = await Promise.all([invoke(arn, token, 'setSecret'), invoke(arn, token, 'setSecret')]);
-    const ran = (await rc.audit(arn)).filter((e) => e.detail.step === 'setSecret');
-    expect(ran).toHaveLength(1);
-    // the duplicate either returned the stored result or was turned away as in progress (and will be retried)
-    for (const r of results.filter((x) => x.error)) expect(r.payload.errorType).toBe('IdempotencyAlreadyInProgressError');
+    // several times over: the deliveries' statements must meet in the database to show the race
+    for (let round = 0; round < 5; round++) {
+      const results = await Promise.all([invoke(arn, token, 'setSecret'), invoke(arn, token, 'setSecret'), invoke(arn, token, 'setSecret')]);
+      expect(results.map((r) => r.payload)).toEqual([null, null, null]);
+    }
     expect(await logsIn(user, 'concurrent-pass-2')).toBe(true);
+  });
+
+  it('creates the clone once when its setSecret is delivered twice at once (alternating users)', async () => {
+    const user = await createUser('clone-race-pass-1');
+    const { arn: masterArn } = await rc.createSecret(secretFor(db.admin.username, db.admin.password), ADMIN_TAGS);
+    const { arn, token } = await pendingRotation(
+      secretFor(user, 'clone-race-pass-1', { masterarn: masterArn }),
+      secretFor(`${user}_clone`, 'clone-race-pass-2', { masterarn: masterArn }),
+      TEAM_TAGS,
+    );
+    const results = await Promise.all([invoke(arn, token, 'setSecret'), invoke(arn, token, 'setSecret')]);
+    expect(results.map((r) => r.error)).toEqual([undefined, undefined]);
+    expect(await logsIn(`${user}_clone`, 'clone-race-pass-2')).toBe(true);
+    const roles = await sql('SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1', [`${user}_clone`]);
+    expect(roles.rows.map((r) => r.rolname)).toEqual([user]);
+  });
+
+  it('runs setSecret again at once when the delivery before it died mid-step (its record still in progress)', async () => {
+    const user = await createUser('orphan-pass-1');
+    // The first delivery's connection is held by a proxy that never answers; it is killed while it waits.
+    const proxy = await holdingProxy(db.port);
+    try {
+      const { arn, token } = await pendingRotation(secretFor(user, 'orphan-pass-1', { port: proxy.port }), secretFor(user, 'orphan-pass-2', { port: proxy.port }));
+      const event = { Step: 'setSecret', SecretId: arn, ClientRequestToken: token };
+      const { Configuration } = await rc.clients.lambda.send(new GetFunctionCommand({ FunctionName: 'fleet-rotator' }));
+      const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/support/rotator-process.ts'), JSON.stringify(event)], {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          ...Configuration!.Environment!.Variables,
+          AWS_ENDPOINT_URL: rc.cloud.url,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: '000000000000',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_LAMBDA_FUNCTION_NAME: 'fleet-rotator',
+          ROTATOR_CONNECT_TIMEOUT_MS: String(15 * 60_000),
+        },
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await proxy.held;
+      child.kill('SIGKILL');
+      await exited;
+      // Were it to wait for the dead delivery's deadline, this would take fifteen minutes.
+      expect((await invoke(arn, token, 'setSecret')).error).toBeUndefined();
+      expect(await logsIn(user, 'orphan-pass-2')).toBe(true);
+    } finally {
+      proxy.close();
+    }
   });
 
   it('rejects a token that is not pending, and a secret whose rotation is off', async () => {
@@ -247,9 +319,9 @@ describe('postgres, preflight for onboarding', () => {
 
   it('takes the service type from the request when the secret has no engine key, and checks the admin credential', async () => {
     const user = await createUser('preflight-pass-2');
-    const { arn: masterArn } = await rc.createSecret(secretFor(db.admin.username, db.admin.password));
+    const { arn: masterArn } = await rc.createSecret(secretFor(db.admin.username, db.admin.password), ADMIN_TAGS);
     const { engine: _engine, ...withoutEngine } = secretFor(user, 'preflight-pass-2', { masterarn: masterArn });
-    const { arn } = await rc.createSecret(withoutEngine);
+    const { arn } = await rc.createSecret(withoutEngine, TEAM_TAGS);
     const result = await preflight(arn, { ServiceType: 'postgres', Strategy: 'alternating-users' });
     expect(result.payload).toMatchObject({ engine: 'postgres', strategy: 'alternating-users' });
     const unsupported = await preflight(arn, { ServiceType: 'postgres', Strategy: 'dual-password' });
@@ -314,5 +386,78 @@ describe('postgres, broken secrets and broken services', () => {
     expect(published).toContain(arn); // the capture is real
     expect(published).not.toContain(canary);
     expect(published).not.toContain(rotated);
+  });
+});
+
+describe('postgres, admin credentials and what a failure may say', () => {
+  async function rotateWithAdmin(adminTags: Array<{ Key: string; Value: string }> | 'missing') {
+    const base = await createUser('owned-admin-pass-1');
+    const adminArn =
+      adminTags === 'missing'
+        ? 'arn:aws:secretsmanager:us-east-1:000000000000:secret:no-such-admin-AbCdEf'
+        : (await rc.createSecret(secretFor(db.admin.username, db.admin.password), adminTags)).arn;
+    const { arn } = await rc.createSecret(secretFor(base, 'owned-admin-pass-1', { masterarn: adminArn }), TEAM_TAGS);
+    const { outcome, audit } = await rc.rotate(arn);
+    return { base, outcome, failed: audit.find((e) => e['detail-type'] === 'Rotation Step Failed')?.detail };
+  }
+
+  it("refuses an admin credential that is not the team's own admin secret, with one answer whatever the reason", async () => {
+    const messages = new Set<string>();
+    for (const tags of [[], TEAM_TAGS, [{ Key: 'rcp:team', Value: 'team-b' }, { Key: 'rcp:admin-credential', Value: 'true' }], 'missing'] as const) {
+      const { base, outcome, failed } = await rotateWithAdmin(tags as never);
+      expect(outcome).toBe('RotationFailed');
+      expect(failed).toMatchObject({ step: 'setSecret', errorClass: 'GuardRefused' });
+      messages.add(failed!.errorMessage!);
+      // nothing of the admin secret leaks: not its user, and no clone was made with it
+      expect(failed!.errorMessage).not.toContain(db.admin.username);
+      expect(await logsIn(`${base}_clone`, 'x')).toBe(false);
+    }
+    expect(messages.size).toBe(1);
+    expect([...messages][0]).toMatch(/tagged rcp:team=team-a and rcp:admin-credential=true/);
+  });
+
+  it('never quotes a value of a broken secret, and calls a bad port a bad port', async () => {
+    const { arn } = await rc.createSecret({ engine: 'oracle-CANARY-ENGINE', host: 'h', username: 'u', password: 'p' });
+    const engine = (await rc.rotate(arn)).audit.find((e) => e['detail-type'] === 'Rotation Step Failed')!.detail.errorMessage!;
+    expect(engine).toMatch(/"engine" is not a service type the fleet rotator serves/);
+    expect(engine).not.toContain('CANARY');
+    const { arn: badPort } = await rc.createSecret({ engine: 'postgres', host: 'h', port: 'five-four-three-two', username: 'u', password: 'p' });
+    const port = (await rc.rotate(badPort)).audit.find((e) => e['detail-type'] === 'Rotation Step Failed')!.detail.errorMessage!;
+    expect(port).toContain('"port" is not a number');
+    expect(port).not.toContain('missing');
+    expect(port).not.toContain('five-four');
+  });
+});
+
+describe('postgres, a rotation left unfinished', () => {
+  async function preflight(secretId: string) {
+    const out = await rc.clients.lambda.send(
+      new InvokeCommand({ FunctionName: 'fleet-rotator', Payload: Buffer.from(JSON.stringify({ Step: 'preflight', SecretId: secretId, ClientRequestToken: `onb-${randomUUID()}` })) }),
+    );
+    return { error: out.FunctionError, payload: JSON.parse(Buffer.from(out.Payload!).toString()) as Record<string, string> };
+  }
+
+  it('reports a stray AWSPENDING when the current credential works, so onboarding can clear it', async () => {
+    const user = await createUser('stray-pass-1');
+    const { arn } = await rc.createSecret(secretFor(user, 'stray-pass-1'));
+    // A RotateSecret whose createSecret never ran leaves a pending version with no value.
+    const stray = randomUUID();
+    await rc.clients.sm.send(new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: stray, SecretString: JSON.stringify(secretFor(user, 'never-set')), VersionStages: ['AWSPENDING'] }));
+    const result = await preflight(arn);
+    expect(result.error).toBeUndefined();
+    expect(result.payload.strayPendingVersion).toBe(stray);
+  });
+
+  it('says exactly how to make the pending version current when the service already has its password', async () => {
+    const user = await createUser('cut-off-pass-1');
+    const { arn } = await rc.createSecret(secretFor(user, 'cut-off-pass-1'));
+    const pending = randomUUID();
+    await rc.clients.sm.send(new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: pending, SecretString: JSON.stringify(secretFor(user, 'cut-off-pass-2')), VersionStages: ['AWSPENDING'] }));
+    // the rotation was cut off right after setSecret: the server has the pending password
+    await sql(`ALTER ROLE ${pg.escapeIdentifier(user)} WITH PASSWORD 'cut-off-pass-2'`);
+    const result = await preflight(arn);
+    expect(result.payload.errorType).toBe('AuthenticationFailed');
+    expect(result.payload.errorMessage).toContain(`--version-stage AWSCURRENT --move-to-version-id ${pending}`);
+    expect(result.payload.errorMessage).not.toContain('cut-off-pass');
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { everythingPublished, startRotatorCloud, type RotatorCloud } from '../../support/rotation-harness.ts';
+import { everythingPublished, startRotatorCloud, type RotatorCloud, ADMIN_TAGS, TEAM_TAGS } from '../../support/rotation-harness.ts';
 import { CredentialService } from '../../support/http-credential-service.ts';
 
 // The machine's RabbitMQ: guest/guest is an administrator over loopback; the management API is on 15672.
@@ -75,8 +75,8 @@ describe('rabbitmq', () => {
 
   it('alternating users: the clone gets the same tags and permissions, both log in', async () => {
     const base = await createRabbitUser('base-pass-1', 'monitoring');
-    const { arn: masterArn } = await rc.createSecret(rabbitSecret('guest', 'guest'));
-    const { arn } = await rc.createSecret(rabbitSecret(base, 'base-pass-1', { masterarn: masterArn }));
+    const { arn: masterArn } = await rc.createSecret(rabbitSecret('guest', 'guest'), ADMIN_TAGS);
+    const { arn } = await rc.createSecret(rabbitSecret(base, 'base-pass-1', { masterarn: masterArn }), TEAM_TAGS);
     expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
     const current = await rc.value(arn);
     expect(current.username).toBe(`${base}_clone`);
@@ -112,8 +112,8 @@ describe('http (the documented contract)', () => {
   it('alternating users through an admin credential', async () => {
     service.users.set('svc-admin', { password: 'admin-pass', admin: true });
     service.users.set('svc-base', { password: 'base-pass', admin: false });
-    const { arn: masterArn } = await rc.createSecret({ engine: 'http', url: service.url, username: 'svc-admin', password: 'admin-pass' });
-    const { arn } = await rc.createSecret({ engine: 'http', url: service.url, username: 'svc-base', password: 'base-pass', masterarn: masterArn });
+    const { arn: masterArn } = await rc.createSecret({ engine: 'http', url: service.url, username: 'svc-admin', password: 'admin-pass' }, ADMIN_TAGS);
+    const { arn } = await rc.createSecret({ engine: 'http', url: service.url, username: 'svc-base', password: 'base-pass', masterarn: masterArn }, TEAM_TAGS);
     expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
     const current = await rc.value(arn);
     expect(service.users.get('svc-base_clone')).toMatchObject({ password: current.password, cloneOf: 'svc-base' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { everythingPublished, startRotatorCloud, type RotatorCloud } from '../../support/rotation-harness.ts';
+import { everythingPublished, startRotatorCloud, type RotatorCloud, ADMIN_TAGS, TEAM_TAGS } from '../../support/rotation-harness.ts';
 
 // The machine's Redis: the default user has no password and manages the ACL users the tests make.
 let rc: RotatorCloud;
@@ -88,8 +88,8 @@ describe('redis ACL users', () => {
   it('alternating users: the clone gets the same ACL rules, both users log in', async () => {
     const base = await createUser('base-pass-1', ['~orders:*', '+get', '+set', '+ping']);
     const adminName = await createUser('admin-pass-1', ['~*', '&*', '+@all']);
-    const { arn: masterArn } = await rc.createSecret(secretFor(adminName, 'admin-pass-1'));
-    const { arn } = await rc.createSecret(secretFor(base, 'base-pass-1', { masterarn: masterArn }));
+    const { arn: masterArn } = await rc.createSecret(secretFor(adminName, 'admin-pass-1'), ADMIN_TAGS);
+    const { arn } = await rc.createSecret(secretFor(base, 'base-pass-1', { masterarn: masterArn }), TEAM_TAGS);
     expect((await rc.rotate(arn)).outcome).toBe('RotationSucceeded');
     const current = await rc.value(arn);
     expect(current.username).toBe(`${base}_clone`);

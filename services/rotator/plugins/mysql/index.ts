@@ -1,10 +1,9 @@
 import type { Connection } from 'mysql2/promise';
 import * as z from 'zod/mini';
-import { RotationError } from '../../../../shared/errors/rotation-error.ts';
-import { connectWithTlsPolicy } from '../../connection/tls-policy.ts';
-import { endpoint, errorCodes, failure, networkFailure, serviceError } from '../../connection/failure.ts';
-import type { Credential, ServicePlugin, Session } from '../../types.ts';
+import { endpoint, errorCodes, failure } from '../../connection/failure.ts';
+import type { Credential, ServicePlugin } from '../../types.ts';
 import { credentialSchema, text } from '../credential-schema.ts';
+import { connectSql, sqlFailure, SqlSession } from '../sql/sql-session.ts';
 
 const ENGINES = ['mysql', 'mariadb', 'aurora-mysql', 'aurora'] as const;
 const schema = z.extend(credentialSchema(ENGINES, 3306), {
@@ -17,44 +16,31 @@ const schema = z.extend(credentialSchema(ENGINES, 3306), {
  * `secrets` are every password the failed statement carried: the server quotes statements back
  * (a syntax error repeats the rest of it), and mysql2 has already filled in the `?` values.
  */
-export function classify(err: unknown, where: string, credential: Credential, secrets: string[] = []): RotationError {
-  const network = networkFailure(err, where);
-  if (network) return network;
-  const codes = errorCodes(err);
-  if (codes.includes('ER_ACCESS_DENIED_ERROR') || codes.includes('1045')) return failure('AuthenticationFailed', where, `authentication failed for user "${credential.username}"`);
-  if (['ER_SPECIFIC_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_PASSWORD_NOT_ALLOWED', '1227', '1044', '1142'].some((c) => codes.includes(c))) {
-    return failure('PermissionDenied', where, `permission denied for user "${credential.username}"`);
-  }
-  if (codes.includes('ER_BAD_DB_ERROR')) return failure('ServiceError', where, 'the database named by "dbname" does not exist');
-  if (codes.includes('ER_PARSE_ERROR') || codes.includes('1064')) return failure('ServiceError', where, 'the server rejected a statement as invalid SQL (is this server a MySQL 5.7+ or MariaDB 10.2+?)');
-  return serviceError(err, where, [credential.password, ...secrets]);
-}
+export const classify = sqlFailure({
+  authentication: ['ER_ACCESS_DENIED_ERROR', '1045'],
+  permission: ['ER_SPECIFIC_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_PASSWORD_NOT_ALLOWED', '1227', '1044', '1142'],
+  unknownDatabase: ['ER_BAD_DB_ERROR'],
+  invalidStatement: { codes: ['ER_PARSE_ERROR', '1064'], supported: 'MySQL 5.7+ or MariaDB 10.2+' },
+});
 
 const quoteName = (name: string) => `\`${name.replaceAll('`', '``')}\``;
 
-class MysqlSession implements Session {
+class MysqlSession extends SqlSession {
   constructor(
     private readonly connection: Connection,
-    readonly transport: Session['transport'],
-    private readonly credential: Credential,
-    private readonly where: string,
+    transport: SqlSession['transport'],
+    credential: Credential,
+    where: string,
     private readonly mariadb: boolean,
     private readonly timeoutMs: number,
-  ) {}
-
-  /** `secrets`: the passwords among `params`, cut out of any error the server reports. */
-  private async run<T = unknown>(sql: string, params: unknown[] = [], secrets: string[] = []): Promise<T> {
-    try {
-      // query() escapes every `?` value on the client: user names and passwords are never spliced in raw.
-      const [rows] = await this.connection.query({ sql, timeout: this.timeoutMs }, params);
-      return rows as T;
-    } catch (err) {
-      throw classify(err, this.where, this.credential, secrets);
-    }
+  ) {
+    super(transport, credential, where, classify);
   }
 
-  async check(): Promise<void> {
-    await this.run('SELECT 1');
+  /** query() escapes every `?` value on the client: user names and passwords are never spliced in raw. */
+  protected async query(sql: string, params: unknown[]) {
+    const [rows] = await this.connection.query({ sql, timeout: this.timeoutMs }, params);
+    return rows;
   }
 
   async close(): Promise<void> {
@@ -114,33 +100,22 @@ export const mysqlPlugin: ServicePlugin = {
     const mysql = await import('mysql2/promise');
     const c = schema.parse(credential);
     const where = `${c.engine} ${endpoint(c.host, c.port)}`;
+    const { value, transport } = await connectSql({
+      credential: c,
+      where,
+      classify,
+      open: (tls) =>
+        mysql.createConnection({ host: c.host, port: c.port, user: c.username, password: c.password, database: c.dbname, connectTimeout: timeoutMs, ssl: tls ? { rejectUnauthorized: true } : undefined }),
+      tlsRefused: (err) => errorCodes(err).includes('HANDSHAKE_NO_SSL_SUPPORT') || /does not support secure connection/i.test((err as Error)?.message ?? ''),
+    });
+    let version: string;
     try {
-      const { value, transport } = await connectWithTlsPolicy(
-        c.ssl,
-        where,
-        (tls) =>
-          mysql.createConnection({
-            host: c.host,
-            port: c.port,
-            user: c.username,
-            password: c.password,
-            database: c.dbname,
-            connectTimeout: timeoutMs,
-            ssl: tls ? { rejectUnauthorized: true } : undefined,
-          }),
-        (err) => errorCodes(err).includes('HANDSHAKE_NO_SSL_SUPPORT') || /does not support secure connection/i.test((err as Error)?.message ?? ''),
-      );
-      let version: string;
-      try {
-        const [rows] = await value.query({ sql: 'SELECT VERSION() AS v', timeout: timeoutMs });
-        version = String((rows as Array<{ v: string }>)[0]?.v ?? '');
-      } catch (err) {
-        value.destroy();
-        throw err;
-      }
-      return new MysqlSession(value, transport, c, where, version.includes('MariaDB'), timeoutMs);
+      const [rows] = await value.query({ sql: 'SELECT VERSION() AS v', timeout: timeoutMs });
+      version = String((rows as Array<{ v: string }>)[0]?.v ?? '');
     } catch (err) {
+      value.destroy();
       throw classify(err, where, c);
     }
+    return new MysqlSession(value, transport, c, where, version.includes('MariaDB'), timeoutMs);
   },
 };

@@ -1,11 +1,11 @@
 import { isIP } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client as PgClient } from 'pg';
-import { RotationError } from '../../../../shared/errors/rotation-error.ts';
-import { connectWithTlsPolicy } from '../../connection/tls-policy.ts';
-import { endpoint, errorCodes, failure, networkFailure, serviceError } from '../../connection/failure.ts';
-import type { Credential, ServicePlugin, Session } from '../../types.ts';
 import * as z from 'zod/mini';
+import { endpoint } from '../../connection/failure.ts';
+import type { Credential, ServicePlugin } from '../../types.ts';
 import { credentialSchema, text } from '../credential-schema.ts';
+import { connectSql, sqlFailure, SqlSession, type SqlFailure } from '../sql/sql-session.ts';
 import { scramVerifier } from './scram.ts';
 
 const schema = z.extend(credentialSchema(['postgres', 'aurora-postgresql'], 5432), {
@@ -13,35 +13,30 @@ const schema = z.extend(credentialSchema(['postgres', 'aurora-postgresql'], 5432
   dbname: z._default(text(63), 'postgres'),
 });
 
-function classify(err: unknown, where: string, credential: Credential, secrets: string[] = []): RotationError {
-  const network = networkFailure(err, where);
-  if (network) return network;
-  const codes = errorCodes(err);
-  if (codes.includes('28P01') || codes.includes('28000')) return failure('AuthenticationFailed', where, `authentication failed for user "${credential.username}"`);
-  if (codes.includes('42501')) return failure('PermissionDenied', where, `permission denied for user "${credential.username}"`);
-  if (codes.includes('3D000')) return failure('ServiceError', where, 'the database named by "dbname" does not exist');
-  return serviceError(err, where, [credential.password, ...secrets]);
-}
+const classify = sqlFailure({ authentication: ['28P01', '28000'], permission: ['42501'], unknownDatabase: ['3D000'] });
 
-class PostgresSession implements Session {
+class PostgresSession extends SqlSession {
   constructor(
     private readonly client: PgClient,
-    readonly transport: Session['transport'],
-    private readonly credential: Credential,
-    private readonly where: string,
-  ) {}
-
-  /** `secrets`: the verifier literals in `sql`, cut out of any error that quotes the statement. */
-  private async run(sql: string, params: unknown[] = [], secrets: string[] = []): Promise<{ rows: Array<Record<string, unknown>> }> {
-    try {
-      return await this.client.query(sql, params);
-    } catch (err) {
-      throw classify(err, this.where, this.credential, secrets);
-    }
+    transport: SqlSession['transport'],
+    credential: Credential,
+    where: string,
+    failure: SqlFailure,
+  ) {
+    super(transport, credential, where, failure);
   }
 
-  async check(): Promise<void> {
-    await this.run('SELECT 1');
+  protected async query(sql: string, params: unknown[]) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.query(sql, params);
+      } catch (err) {
+        // Deliveries of one step altering the same role at once: PostgreSQL refuses all but one
+        // catalog update. Each sets the same value, so running it again settles it.
+        if ((err as Error).message !== 'tuple concurrently updated' || attempt === 5) throw err;
+        await sleep(10 + Math.random() * 40);
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -68,15 +63,23 @@ class PostgresSession implements Session {
 
   /** The clone is a member of the original role, so it holds exactly its privileges (as AWS's multi-user template does). */
   async cloneUser(source: string, target: string, password: string): Promise<void> {
-    const exists = await this.run('SELECT 1 FROM pg_roles WHERE rolname = $1', [target]);
     const role = this.client.escapeIdentifier(target);
-    if (exists.rows.length === 0) {
+    if (!(await this.roleExists(target))) {
       const literal = this.password(password);
-      await this.run(`CREATE ROLE ${role} WITH LOGIN PASSWORD ${literal} IN ROLE ${this.client.escapeIdentifier(source)}`, [], [literal, password]);
-    } else {
-      await this.setPassword(role, password, 'LOGIN ');
-      await this.run(`GRANT ${this.client.escapeIdentifier(source)} TO ${role}`);
+      try {
+        await this.run(`CREATE ROLE ${role} WITH LOGIN PASSWORD ${literal} IN ROLE ${this.client.escapeIdentifier(source)}`, [], [literal, password]);
+        return;
+      } catch (err) {
+        // A delivery of the same step running at the same time created it first: set it as below.
+        if (!(await this.roleExists(target))) throw err;
+      }
     }
+    await this.setPassword(role, password, 'LOGIN ');
+    await this.run(`GRANT ${this.client.escapeIdentifier(source)} TO ${role}`);
+  }
+
+  private async roleExists(name: string): Promise<boolean> {
+    return (await this.run<{ rows: unknown[] }>('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rows.length > 0;
   }
 }
 
@@ -91,37 +94,34 @@ export const postgresPlugin: ServicePlugin = {
     const { default: pg } = await import('pg');
     const c = schema.parse(credential);
     const where = `postgres ${endpoint(c.host, c.port)}`;
-    try {
-      const { value, transport } = await connectWithTlsPolicy(
-        c.ssl,
-        where,
-        async (tls) => {
-          const client = new pg.Client({
-            host: c.host,
-            port: c.port,
-            user: c.username,
-            password: c.password,
-            database: c.dbname,
-            ssl: tls ? { rejectUnauthorized: true, servername: isIP(c.host) ? undefined : c.host } : false,
-            connectionTimeoutMillis: timeoutMs,
-            query_timeout: timeoutMs,
-            statement_timeout: timeoutMs,
-            application_name: 'fleet-rotator',
-          });
-          client.on('error', () => undefined);
-          try {
-            await client.connect();
-          } catch (err) {
-            await client.end().catch(() => undefined);
-            throw err;
-          }
-          return client;
-        },
-        (err) => (err as Error)?.message === 'The server does not support SSL connections',
-      );
-      return new PostgresSession(value, transport, c, where);
-    } catch (err) {
-      throw classify(err, where, c);
-    }
+    const { value, transport } = await connectSql({
+      credential: c,
+      where,
+      classify,
+      open: async (tls) => {
+        const client = new pg.Client({
+          host: c.host,
+          port: c.port,
+          user: c.username,
+          password: c.password,
+          database: c.dbname,
+          ssl: tls ? { rejectUnauthorized: true, servername: isIP(c.host) ? undefined : c.host } : false,
+          connectionTimeoutMillis: timeoutMs,
+          query_timeout: timeoutMs,
+          statement_timeout: timeoutMs,
+          application_name: 'fleet-rotator',
+        });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+        } catch (err) {
+          await client.end().catch(() => undefined);
+          throw err;
+        }
+        return client;
+      },
+      tlsRefused: (err) => (err as Error)?.message === 'The server does not support SSL connections',
+    });
+    return new PostgresSession(value, transport, c, where, classify);
   },
 };
