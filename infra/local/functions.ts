@@ -1,31 +1,9 @@
-import type { BuiltinFunction } from './cloud/services/lambda/functions.ts';
+import type { Environment } from '../../shared/runtime/settings.ts';
 
 export const FLEET_ROTATOR = 'fleet-rotator';
 
-/**
- * The Lambda functions the embedded default runs inside the local cloud's process, as the rotator
- * stack deploys them on AWS: the fleet rotator, with the resource policy that lets Secrets Manager
- * of this account (and only this account) invoke it. Its code loads on the first invocation.
- */
-export async function builtinFunctions(): Promise<BuiltinFunction[]> {
-  return [
-    {
-      name: FLEET_ROTATOR,
-      timeoutSeconds: 60,
-      handler: async (event, context) => {
-        const { handler } = await import('../../services/rotator/handler.ts');
-        return handler(event, context as never);
-      },
-      defaultStatements: (functionArn, { account }) => [
-        {
-          Sid: 'SecretsManagerRotation',
-          Effect: 'Allow',
-          Principal: { Service: 'secretsmanager.amazonaws.com' },
-          Action: 'lambda:InvokeFunction',
-          Resource: functionArn,
-          Condition: { StringEquals: { 'AWS:SourceAccount': account } },
-        },
-      ],
-    },
-  ];
-}
+/** Settings a user may tune for the in-process functions, as they would in a function's environment. */
+export const TUNABLES = ['ROTATOR_CONNECT_TIMEOUT_MS', 'AWS_MAX_ATTEMPTS'] as const;
+
+/** The tunables set in this process's environment, passed on to every in-process function. */
+export const tunables = (env: Environment = process.env): Environment => Object.fromEntries(TUNABLES.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));

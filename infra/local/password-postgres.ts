@@ -23,6 +23,36 @@ export interface PasswordPostgres {
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A PostgreSQL left running by a process that died without stopping it (kill -9 of npm start): its
+ * postmaster.pid in our own data folder names it. It is stopped (fast shutdown), so the cluster
+ * starts again cleanly, instead of its port looking taken by someone else.
+ */
+export async function stopOrphanedServer(dir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return false;
+  const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!command.includes('postgres')) return false;
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; alive(pid) && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  return true;
+}
+
 /** As root, Postgres runs as the postgres user, who must be able to reach the data folder. */
 async function checkTraversable(dir: string): Promise<void> {
   for (let d = dirname(dir); ; d = dirname(d)) {

@@ -1,65 +1,42 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { OpenAPIBackend } from 'openapi-backend';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../infra/local/password-postgres.ts';
 import { loadContract } from '../../services/api/app.ts';
 import { awsClients } from '../support/aws-clients.ts';
-import { PROJECT_ROOT, tempStateDir } from '../support/cloud-process.ts';
+import { PROJECT_ROOT } from '../support/cloud-process.ts';
+import { startLocalStack, TOKENS, type LocalStack } from '../support/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
 
 // `npm start`'s whole stack in its own process; everything below goes over HTTP, as a user's would.
-let stack: ChildProcess;
-let output = '';
+let stack: LocalStack;
 let apiUrl: string;
 let cloudUrl: string;
-const TOKENS = { a: 'token-of-team-a-0001', b: 'token-of-team-b-0002' };
+let stateDir: string;
+let hung: Server;
+let hungPort: number;
+const output = () => stack.output();
 const OWNED = [{ Key: 'rcp:team', Value: 'team-a' }];
 const contract = new OpenAPIBackend({ definition: loadContract(), quick: true });
 const run = promisify(execFile);
 
 beforeAll(async () => {
-  const [cloudPort, apiPort, demoPort] = [await freePort(), await freePort(), await freePort()];
-  const stateDir = await tempStateDir('e2e');
-  await chmod(stateDir, 0o711); // the demo PostgreSQL runs as the postgres user inside it
-  stack = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'infra/local/start.ts')], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      LOCAL_CLOUD_DIR: stateDir,
-      LOCAL_CLOUD_PORT: String(cloudPort),
-      PORT: String(apiPort),
-      DEMO_POSTGRES_PORT: String(demoPort),
-      RCP_TOKENS: `team-a:${TOKENS.a},team-b:${TOKENS.b}`,
-      ROTATOR_CONNECT_TIMEOUT_MS: '2000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  stack.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  stack.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  await eventually(
-    'npm start to be ready',
-    async () => {
-      if (stack.exitCode !== null) throw new Error(`npm start exited with ${stack.exitCode}:\n${output}`);
-      return /^ready$/m.test(output) ? true : undefined;
-    },
-    90_000,
-    200,
-  );
-  apiUrl = `http://127.0.0.1:${apiPort}`;
-  cloudUrl = `http://127.0.0.1:${cloudPort}`;
+  hung = createServer(() => undefined); // accepts connections, never answers
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', () => resolve()));
+  hungPort = (hung.address() as { port: number }).port;
+  stack = await startLocalStack({ prefix: 'e2e' });
+  ({ apiUrl, cloudUrl, stateDir } = stack);
   await contract.init();
 }, 120_000);
 
 afterAll(async () => {
-  if (stack && stack.exitCode === null) {
-    stack.kill('SIGTERM');
-    await new Promise((resolve) => stack.once('exit', resolve));
-  }
+  hung?.close();
+  await stack?.stop();
 });
 
 interface Reply {
@@ -102,6 +79,24 @@ async function finished(token: string, onboardingId: string) {
   );
 }
 
+let roles = 0;
+/** A login of its own on the demo PostgreSQL and its secret, owned by team-a: each test onboards what it made. */
+async function appSecret(name: string) {
+  const admin = JSON.parse(await readFile(join(stateDir, 'demo-postgres', 'admin.json'), 'utf8')) as { username: string; password: string };
+  const demo = JSON.parse((await awsClients(cloudUrl).sm.send(new GetSecretValueCommand({ SecretId: 'demo/postgres' }))).SecretString!) as { port: number };
+  const role = `e2e_${process.pid}_${++roles}`;
+  const password = `e2e-pass-${roles}-${Math.random().toString(36).slice(2)}`;
+  const client = new pg.Client({ host: '127.0.0.1', port: demo.port, user: admin.username, password: admin.password, database: 'postgres' });
+  await client.connect();
+  await client.query(`CREATE ROLE ${role} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`);
+  await client.end();
+  const secretId = `e2e/${name}`;
+  await awsClients(cloudUrl).sm.send(
+    new CreateSecretCommand({ Name: secretId, Tags: OWNED, SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: demo.port, username: role, password, dbname: 'postgres' }) }),
+  );
+  return { secretId, role, password, port: demo.port };
+}
+
 describe('the control plane over HTTP', () => {
   it('rotctl onboards the demo secret, showing each step, and the password really changed on the server', async () => {
     const sm = awsClients(cloudUrl).sm;
@@ -109,7 +104,7 @@ describe('the control plane over HTTP', () => {
     const { stdout } = await run(process.execPath, [join(PROJECT_ROOT, 'bin/rotctl.js'), 'onboard', '--secret', 'demo/postgres', '--schedule', 'rotate every 30 days', '--team', 'team-a'], {
       env: { ...process.env, RCP_API_URL: apiUrl, RCP_TOKEN: TOKENS.a },
     });
-    for (const step of ['Validate', 'EnsureNetwork', 'Preflight', 'EnsureInvokePermission', 'TagSecret', 'ConfigureRotation', 'CheckFirstRotation', 'RecordSuccess']) {
+    for (const step of ['Validate', 'EnsureNetwork', 'Preflight', 'EnsureInvokePermission', 'TagSecret', 'ConfigureRotation', 'AwaitFirstRotation', 'FirstRotation', 'RecordSuccess']) {
       expect(stdout).toContain(`✔ ${step}`);
     }
     expect(stdout).toContain('onboarded:');
@@ -129,10 +124,14 @@ describe('the control plane over HTTP', () => {
     expect(await login(after.password!)).toBe(true);
     expect(await login(before.password!)).toBe(false);
 
+    // the rotator's metrics, as CloudWatch would have them, at the local API
+    const { metrics } = (await (await fetch(`${apiUrl}/_local/metrics`)).json()) as { metrics: Array<{ name: string; dimensions: Record<string, string>; count: number }> };
+    expect(metrics.find((m) => m.name === 'RotationSucceeded' && m.dimensions.engine === 'postgres')?.count).toBeGreaterThanOrEqual(1);
+    expect(metrics.some((m) => m.name === 'RotationStepLatency' && m.dimensions.step === 'setSecret')).toBe(true);
     const rotation = await call('getRotation', 'GET', `/v1/secrets/${encodeURIComponent('demo/postgres')}/rotation`, { token: TOKENS.a });
     expect(rotation.body).toMatchObject({ enabled: true, rules: { ScheduleExpression: 'rate(30 days)' } });
-    expect(output).not.toContain(before.password);
-    expect(output).not.toContain(after.password);
+    expect(output()).not.toContain(before.password);
+    expect(output()).not.toContain(after.password);
   });
 
   it('fails at preflight with the reason when the host is unreachable, leaving the secret exactly as it was', async () => {
@@ -158,7 +157,7 @@ describe('the control plane over HTTP', () => {
         env: { ...process.env, RCP_API_URL: apiUrl, RCP_TOKEN: TOKENS.a },
       }),
     ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('onboarding failed at Preflight') });
-    expect(output).not.toContain('unreachable-canary');
+    expect(output()).not.toContain('unreachable-canary');
   });
 
   it('starts one onboarding for the same Idempotency-Key sent twice', async () => {
@@ -177,8 +176,9 @@ describe('the control plane over HTTP', () => {
   });
 
   it("refuses another team's token", async () => {
-    const list = await call('listOnboardings', 'GET', '/v1/onboardings', { token: TOKENS.a });
-    const id = (list.body.items as Array<{ onboardingId: string }>)[0]!.onboardingId;
+    const { secretId } = await appSecret('other-team');
+    const mine = await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)', rotateImmediately: false });
+    const id = mine.body.onboardingId as string;
     expect((await call('getOnboarding', 'GET', `/v1/onboardings/${id}`, { token: TOKENS.b })).status).toBe(404);
     expect((await onboard(TOKENS.b, { secretId: 'demo/postgres', schedule: 'rate(7 days)', team: 'team-a' })).status).toBe(403);
     expect((await onboard(TOKENS.b, { secretId: 'demo/postgres', schedule: 'rate(7 days)', team: 'team-b' })).status).toBe(404);
@@ -186,9 +186,12 @@ describe('the control plane over HTTP', () => {
     expect((await call('listOnboardings', 'GET', '/v1/onboardings', { token: 'not-a-token' })).status).toBe(401);
     // a secret no team has tagged as its own cannot be claimed by anyone
     await awsClients(cloudUrl).sm.send(new CreateSecretCommand({ Name: 'e2e/unowned', SecretString: '{"engine":"postgres","host":"h","username":"u","password":"p"}' }));
+    // (answered exactly as a secret that does not exist, with what to check)
     const unowned = await onboard(TOKENS.b, { secretId: 'e2e/unowned', schedule: 'rate(7 days)', team: 'team-b' });
-    expect(unowned.status).toBe(403);
+    const missing = await onboard(TOKENS.b, { secretId: 'e2e/no-such-secret', schedule: 'rate(7 days)', team: 'team-b' });
+    expect(unowned.status).toBe(404);
     expect(unowned.body.detail).toContain('rcp:team=team-b');
+    expect(String(unowned.body.detail).replace('e2e/unowned', 'X')).toBe(String(missing.body.detail).replace('e2e/no-such-secret', 'X'));
     expect((await call('listOnboardings', 'GET', '/v1/onboardings')).status).toBe(401);
   });
 
@@ -209,15 +212,98 @@ describe('the control plane over HTTP', () => {
   it('lists service types and offboards: rotation cancelled, tags removed', async () => {
     const types = await call('listServiceTypes', 'GET', '/v1/service-types', { token: TOKENS.a });
     expect((types.body.items as Array<{ name: string }>).map((t) => t.name)).toEqual(['postgres', 'mysql', 'redis', 'rabbitmq', 'http']);
-    const list = await call('listOnboardings', 'GET', '/v1/onboardings?status=succeeded', { token: TOKENS.a });
-    const demo = (list.body.items as Array<{ onboardingId: string; secretArn: string }>).find((o) => o.secretArn.includes('demo/postgres'))!;
-    const off = await call('offboard', 'DELETE', `/v1/onboardings/${demo.onboardingId}`, { token: TOKENS.a });
+    const { secretId } = await appSecret('offboard');
+    const done = await finished(TOKENS.a, (await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)' })).body.onboardingId as string);
+    expect(done.status).toBe('succeeded');
+    // a second onboarding of the same secret is refused, naming the one that holds it
+    const again = await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)' });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain(done.onboardingId as string);
+    const off = await call('offboard', 'DELETE', `/v1/onboardings/${done.onboardingId as string}`, { token: TOKENS.a });
     expect(off.body.status).toBe('offboarded');
-    const described = await awsClients(cloudUrl).sm.send(new DescribeSecretCommand({ SecretId: 'demo/postgres' }));
+    const described = await awsClients(cloudUrl).sm.send(new DescribeSecretCommand({ SecretId: secretId }));
     expect(described.RotationEnabled).toBe(false);
     // only the owner's own tag stays
     expect((described.Tags ?? []).filter((t) => t.Key!.startsWith('rcp:'))).toEqual([{ Key: 'rcp:team', Value: 'team-a' }]);
     const { events } = (await (await fetch(`${cloudUrl}/_local/events?bus=rcp-audit`)).json()) as { events: Array<{ 'detail-type': string }> };
     expect(events.map((e) => e['detail-type'])).toEqual(expect.arrayContaining(['Onboarding Requested', 'Onboarding Succeeded', 'Onboarding Failed', 'Offboarded']));
+  });
+
+  it('without an immediate rotation, configures rotation and succeeds without changing the credential', async () => {
+    const { secretId, password } = await appSecret('later');
+    const done = await finished(TOKENS.a, (await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)', rotateImmediately: false })).body.onboardingId as string);
+    expect(done.status).toBe('succeeded');
+    expect((done.steps as Array<{ step: string }>).map((s) => s.step)).not.toContain('AwaitFirstRotation');
+    const sm = awsClients(cloudUrl).sm;
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).RotationEnabled).toBe(true);
+    expect(JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!).password).toBe(password);
+  });
+
+  it('fails at EnsureNetwork when no rotator is placed in the requested VPC, changing nothing', async () => {
+    const { secretId } = await appSecret('vpc');
+    const before = await awsClients(cloudUrl).sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const network = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] };
+    const done = await finished(TOKENS.a, (await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)', network })).body.onboardingId as string);
+    expect(done.status).toBe('failed');
+    expect(done.failure).toMatchObject({ step: 'EnsureNetwork', errorClass: 'NoRotatorPlacement' });
+    expect((done.failure as { reason: string }).reason).toContain('vpc-0123456789abcdef0');
+    const after = await awsClients(cloudUrl).sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+    expect(after.Tags).toEqual(before.Tags);
+    expect(after.RotationEnabled).toBeUndefined();
+  });
+
+  it('cancels a running onboarding: it stops at its next step, undoes what it did, and says it was cancelled', async () => {
+    const { secretId, password } = await appSecret('cancel');
+    // Pointed at a host that never answers, its preflight takes the whole connection timeout: time to cancel.
+    const sm = awsClients(cloudUrl).sm;
+    const value = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!) as Record<string, unknown>;
+    await sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ ...value, port: hungPort }) }));
+    const started = await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)' });
+    const id = started.body.onboardingId as string;
+    const cancelling = await call('offboard', 'DELETE', `/v1/onboardings/${id}`, { token: TOKENS.a });
+    expect(cancelling.status).toBe(202);
+    expect(['cancelling', 'cancelled']).toContain(cancelling.body.status);
+    const done = await eventually(
+      'the cancellation to finish',
+      async () => {
+        const { body } = await call('getOnboarding', 'GET', `/v1/onboardings/${id}`, { token: TOKENS.a });
+        return body.status === 'cancelled' ? body : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect((done.failure as { reason: string }).reason).toMatch(/cancelled by arn:aws:sts::\d{12}:assumed-role\/rcp-local-team-team-a\//);
+    const after = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+    expect((after.Tags ?? []).filter((t) => t.Key!.startsWith('rcp:'))).toEqual(OWNED);
+    expect(JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!).password).toBe(password);
+    // and the secret is free again
+    expect((await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)' })).status).toBe(202);
+  });
+
+  it("lists a team's own secrets only, with where each lives and whether it is onboarded", async () => {
+    const { secretId } = await appSecret('listed');
+    const mine = await call('listSecrets', 'GET', '/v1/secrets?limit=100', { token: TOKENS.a });
+    const names = (mine.body.items as Array<{ name: string; account: string; region: string; onboarded: boolean; team: string }>);
+    expect(names.find((s) => s.name === secretId)).toMatchObject({ account: '000000000000', region: 'us-east-1', onboarded: false, team: 'team-a' });
+    expect(names.every((s) => s.team === 'team-a')).toBe(true);
+    const theirs = await call('listSecrets', 'GET', '/v1/secrets?limit=100', { token: TOKENS.b });
+    expect((theirs.body.items as Array<{ name: string }>).map((s) => s.name)).not.toContain(secretId);
+    const onboardedOnly = await call('listSecrets', 'GET', '/v1/secrets?onboarded=true&limit=100', { token: TOKENS.a });
+    expect((onboardedOnly.body.items as Array<{ onboarded: boolean }>).every((s) => s.onboarded)).toBe(true);
+  });
+
+  it('previews the rotation windows a schedule gives, and answers a bad one with the message onboarding would give', async () => {
+    const preview = await call('previewSchedule', 'POST', '/v1/schedules/preview', { token: TOKENS.a, body: { schedule: 'cron(0 4 ? * MON *)', window: '2h' } });
+    expect(preview.status).toBe(200);
+    const windows = preview.body.windows as Array<{ start: string; end: string }>;
+    expect(windows).toHaveLength(5);
+    for (const w of windows) {
+      expect(new Date(w.start).getUTCDay()).toBe(1);
+      expect(new Date(w.start).getUTCHours()).toBe(4);
+      expect(Date.parse(w.end) - Date.parse(w.start)).toBe(2 * 3_600_000);
+    }
+    const bad = await call('previewSchedule', 'POST', '/v1/schedules/preview', { token: TOKENS.a, body: { schedule: 'every day' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toContain('rotate every N days');
   });
 });
