@@ -11,7 +11,12 @@ const NOT_FOUND = new Set(['ResourceNotFoundException', 'AccessDeniedException',
  * A secret of the caller's team. One answer for a secret that does not exist, one that belongs to
  * another team and one no team has claimed: a team learns nothing of secrets that are not its own.
  */
-export async function ownedSecret(deps: ApiDeps, caller: Caller, secretId: string, options: { mustBeManaged?: boolean } = {}): Promise<DescribeSecretCommandOutput> {
+export async function ownedSecret(
+  deps: ApiDeps,
+  caller: Caller,
+  secretId: string,
+  options: { mustBeManaged?: boolean; /** already described: check it without asking again */ described?: DescribeSecretCommandOutput } = {},
+): Promise<DescribeSecretCommandOutput> {
   const notFound = () =>
     problem(
       404,
@@ -20,7 +25,7 @@ export async function ownedSecret(deps: ApiDeps, caller: Caller, secretId: strin
     );
   let described: DescribeSecretCommandOutput;
   try {
-    described = await deps.smFor(secretId).send(new DescribeSecretCommand({ SecretId: secretId }));
+    described = options.described ?? (await deps.smFor(secretId).send(new DescribeSecretCommand({ SecretId: secretId })));
   } catch (err) {
     if (NOT_FOUND.has((err as Error).name)) throw notFound();
     throw err;

@@ -10,12 +10,14 @@ import { ownedSecret } from './secret-access.ts';
 
 /** Rotate now. Refused while the secret's onboarding runs (it rotates the secret itself) and while a rotation is unfinished, saying whether it is failing and why. */
 export async function rotateNow(deps: ApiDeps, caller: Caller, secretId: string) {
-  const described = await ownedSecret(deps, caller, secretId, { mustBeManaged: true });
+  const described = await ownedSecret(deps, caller, secretId);
   const arn = described.ARN!;
+  // Named before "not onboarded": a running onboarding has not tagged the secret yet in its first steps.
   const holder = await holderOf(deps, arn);
   if (holder && ['pending', 'running', 'cancelling'].includes(holder.status)) {
     throw problem(409, 'onboarding-running', `onboarding ${holder.onboardingId} of this secret is still ${holder.status} and rotates the secret itself: wait for it (GET /v1/onboardings/${holder.onboardingId})`);
   }
+  await ownedSecret(deps, caller, secretId, { mustBeManaged: true, described });
   const sm = deps.smFor(arn);
   try {
     const out = await sm.send(new RotateSecretCommand({ SecretId: arn }));

@@ -280,6 +280,22 @@ describe('the control plane over HTTP', () => {
     expect((await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)' })).status).toBe(202);
   });
 
+  it('refuses rotate-now while the secret is being onboarded, naming the onboarding', async () => {
+    const { secretId } = await appSecret('busy');
+    // Its preflight waits on a host that never answers: the onboarding stays running meanwhile.
+    const sm = awsClients(cloudUrl).sm;
+    const value = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!) as Record<string, unknown>;
+    await sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ ...value, port: hungPort }) }));
+    const id = (await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)' })).body.onboardingId as string;
+    const refused = await call('rotateNow', 'POST', `/v1/secrets/${encodeURIComponent(secretId)}/rotations`, { token: TOKENS.a });
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toMatch(/\/onboarding-running$/);
+    expect(refused.body.detail).toContain(id);
+    // another team still learns nothing about the secret
+    expect((await call('rotateNow', 'POST', `/v1/secrets/${encodeURIComponent(secretId)}/rotations`, { token: TOKENS.b })).status).toBe(404);
+    expect((await call('offboard', 'DELETE', `/v1/onboardings/${id}`, { token: TOKENS.a })).status).toBe(202);
+  });
+
   it("lists a team's own secrets only, with where each lives and whether it is onboarded", async () => {
     const { secretId } = await appSecret('listed');
     const mine = await call('listSecrets', 'GET', '/v1/secrets?limit=100', { token: TOKENS.a });
