@@ -239,6 +239,34 @@ describe('the control plane over HTTP', () => {
     expect(JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!).password).toBe(password);
   });
 
+  it('shows why a rotation is failing, and rotate-now says that waiting will not help', async () => {
+    const { secretId, role, port } = await appSecret('failing');
+    const done = await finished(TOKENS.a, (await onboard(TOKENS.a, { secretId, schedule: 'rate(7 days)', rotateImmediately: false })).body.onboardingId as string);
+    expect(done.status).toBe('succeeded');
+    // Someone changes the password behind the secret's back: the stored credential no longer logs in.
+    const admin = JSON.parse(await readFile(join(stateDir, 'demo-postgres', 'admin.json'), 'utf8')) as { username: string; password: string };
+    const client = new pg.Client({ host: '127.0.0.1', port, user: admin.username, password: admin.password, database: 'postgres' });
+    await client.connect();
+    await client.query(`ALTER ROLE ${role} WITH PASSWORD ${client.escapeLiteral('changed-elsewhere-canary')}`);
+    await client.end();
+    expect((await call('rotateNow', 'POST', `/v1/secrets/${encodeURIComponent(secretId)}/rotations`, { token: TOKENS.a })).status).toBe(202);
+    const state = await eventually(
+      'the rotation failure to be reported',
+      async () => {
+        const { body } = await call('getRotation', 'GET', `/v1/secrets/${encodeURIComponent(secretId)}/rotation`, { token: TOKENS.a });
+        return body.lastFailure ? body : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(state.lastFailure).toMatchObject({ step: expect.any(String), errorClass: 'AuthenticationFailed', reason: expect.any(String) });
+    expect(JSON.stringify(state)).not.toContain('changed-elsewhere-canary');
+    const again = await call('rotateNow', 'POST', `/v1/secrets/${encodeURIComponent(secretId)}/rotations`, { token: TOKENS.a });
+    expect(again.status).toBe(409);
+    expect(again.body.type).toMatch(/\/rotation-failing$/);
+    expect(again.body.detail).toMatch(/waiting will not help/);
+  });
+
   it('fails at EnsureNetwork when no rotator is placed in the requested VPC, changing nothing', async () => {
     const { secretId } = await appSecret('vpc');
     const before = await awsClients(cloudUrl).sm.send(new DescribeSecretCommand({ SecretId: secretId }));

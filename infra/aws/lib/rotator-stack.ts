@@ -156,7 +156,7 @@ export class RotatorStack extends Stack {
     props.auditBus.grantPutEventsTo(rotator);
     // The last failure and success of each rotation, for the control plane (its table, by name: that stack depends on this one).
     rotator.addToRolePolicy(
-      new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:UpdateItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/${RESOURCES.controlPlaneTable}`] }),
+      new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:PutItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/${RESOURCES.controlPlaneTable}`] }),
     );
     rotator.addEnvironment('RCP_TABLE_NAME', RESOURCES.controlPlaneTable);
     idempotency.grantReadWriteData(rotator);
