@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +87,21 @@ describe('rabbitmq', () => {
     expect(String(clone.tags)).toContain('monitoring');
     const permissions = (await management('GET', `users/${base}_clone/permissions`)) as Array<{ configure: string }>;
     expect(permissions).toEqual([expect.objectContaining({ vhost: '/', configure: '^app\\..*', write: '.*', read: '.*' })]);
+  });
+
+  it('says how to enable the management API when nothing listens on its port, and changes nothing', async () => {
+    const user = await createRabbitUser('mgmt-pass-1', 'administrator');
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const { arn } = await rc.createSecret(rabbitSecret(user, 'mgmt-pass-1', { port }));
+    const { outcome, audit } = await rc.rotate(arn);
+    expect(outcome).toBe('RotationFailed');
+    const failed = audit.find((e) => e['detail-type'] === 'Rotation Step Failed')!.detail;
+    expect(failed.errorClass).toBe('HostUnreachable');
+    expect(failed.errorMessage).toMatch(/rabbitmq-plugins enable rabbitmq_management/);
+    expect(await amqpLogsIn(user, 'mgmt-pass-1')).toBe(true);
   });
 
   it('reports a user that may not change passwords as a permission problem, and changes nothing', async () => {

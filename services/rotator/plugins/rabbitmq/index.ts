@@ -130,7 +130,12 @@ export const rabbitmqPlugin: ServicePlugin = {
           await fetch(base, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
         } catch (err) {
           if (tls && tlsRefused((err as Error).cause ?? err)) throw (err as Error).cause ?? err;
-          throw networkFailure((err as Error).cause ?? err, where) ?? err;
+          const failed = networkFailure((err as Error).cause ?? err, where);
+          // RabbitMQ ships its management API disabled: a refused connection usually means just that.
+          if (failed?.errorClass === 'HostUnreachable' && errorCodes((err as Error).cause ?? err).includes('ECONNREFUSED')) {
+            throw new RotationError('HostUnreachable', `${failed.message}: RabbitMQ is rotated through its management API; enable it on the server (rabbitmq-plugins enable rabbitmq_management) or set "port" to where it listens`);
+          }
+          throw failed ?? err;
         }
         return base;
       },
