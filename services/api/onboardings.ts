@@ -69,6 +69,14 @@ export async function createOnboarding(deps: ApiDeps, caller: Caller, request: O
     updatedAt: now,
   };
   await deps.records.create(record);
+  // The lock from the moment the API answers (Validate takes it again, idempotently): a rotate-now or a
+  // second onboarding that arrives before the workflow's first step is told about this one.
+  if (!(await deps.records.claimSecret(described.ARN!, onboardingId))) {
+    const other = await holderOf(deps, described.ARN!);
+    const reason = `onboarding ${other?.onboardingId ?? 'another onboarding'} holds this secret`;
+    await deps.records.recordStep(onboardingId, { step: 'Start', outcome: 'failed', at: now, message: reason }, 'failed', { failure: { step: 'Start', errorClass: 'OnboardingInProgress', reason } });
+    throw problem(409, 'already-onboarded', `secret "${request.secretId}" is being onboarded by ${other ? `onboarding ${other.onboardingId} (${other.status})` : 'another onboarding'}: wait for it, or cancel it (DELETE /v1/onboardings/{id})`);
+  }
   await audit(deps, 'Onboarding Requested', described.ARN!, onboardingId, 'Requested', caller);
   try {
     const { executionArn } = await deps.workflow.start({ onboardingId, actor: caller.actor, request: { ...request, team, secretId: described.ARN! } });
@@ -76,6 +84,7 @@ export async function createOnboarding(deps: ApiDeps, caller: Caller, request: O
   } catch (err) {
     // Nothing was changed yet: the record says so, and a retry (even with the same key) starts afresh.
     deps.log('workflow not started', { onboardingId, errorName: (err as Error).name });
+    await deps.records.releaseSecret(described.ARN!, onboardingId);
     await deps.records.recordStep(onboardingId, { step: 'Start', outcome: 'failed', at: new Date(deps.now()).toISOString(), message: (err as Error).name }, 'failed', {
       failure: { step: 'Start', errorClass: (err as Error).name, reason: 'the workflow could not be started; nothing was changed' },
     });
@@ -135,7 +144,7 @@ export async function offboard(deps: ApiDeps, caller: Caller, onboardingId: stri
     // A workflow waiting for its first rotation hears of the cancellation at once, not when the rotation ends.
     if (record.waiting) await deps.workflow.cancelWait(record.waiting.secretArn, record.waiting.versionId, caller.actor);
     if (!record.executionArn || !(await deps.workflow.isRunning(record.executionArn))) {
-      const result = await compensate({ onboardingId, validate: record.validate, preflight: record.preflight }, deps);
+      const result = await compensate({ onboardingId, validate: record.validate, preflight: record.preflight, ...(record.secretArn ? { request: { secretId: record.secretArn } } : {}) }, deps);
       await deps.records.recordStep(onboardingId, { step: 'Compensate', outcome: 'compensated', at: at(), message: describeCompensation(result) });
       const failure = { step: record.currentStep ?? 'Start', errorClass: 'OnboardingCancelled', reason: `the onboarding was cancelled by ${caller.actor}` };
       await deps.records.recordStep(onboardingId, { step: 'RecordFailure', outcome: 'succeeded', at: at() }, 'cancelled', { failure });

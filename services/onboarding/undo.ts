@@ -20,7 +20,7 @@ export class RotationMidFlight extends Error {
   override readonly name = 'RotationMidFlight';
 }
 
-type UndoState = Pick<OnboardingState, 'onboardingId' | 'validate' | 'preflight'>;
+type UndoState = Pick<OnboardingState, 'onboardingId' | 'validate' | 'preflight'> & { request?: Pick<OnboardingState['request'], 'secretId'> };
 type UndoDeps = Pick<OnboardingDeps, 'smFor' | 'records' | 'rotationStatus'>;
 
 /**
@@ -56,7 +56,12 @@ async function undo(state: UndoState, deps: UndoDeps, mode: 'compensate' | 'offb
       notUndone.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
     }
   };
-  if (!secretArn) return { undone, notUndone };
+  if (!secretArn) {
+    // Stopped before Validate: nothing was changed, but the API took the secret's lock for this onboarding.
+    const requested = state.request?.secretId;
+    if (requested?.startsWith('arn:')) await attempt('secret lock released', () => deps.records.releaseSecret(requested, state.onboardingId));
+    return { undone, notUndone };
+  }
   const sm = deps.smFor(secretArn);
   const described = await sm.send(new DescribeSecretCommand({ SecretId: secretArn }));
   const tags = new Map((described.Tags ?? []).map((t) => [t.Key, t.Value]));

@@ -67,6 +67,14 @@ describe('compensation', () => {
     expect(commands(sent)).toContain('CancelRotateSecretCommand');
   });
 
+  it('releases the lock the API took when the onboarding stopped before Validate, touching nothing else', async () => {
+    const { deps, sent, released } = world(onboarded);
+    const result = await compensate({ onboardingId: 'onb-1', request: { secretId: ARN } }, deps);
+    expect(sent).toEqual([]);
+    expect(released).toEqual([ARN]);
+    expect(result).toEqual({ undone: ['secret lock released'], notUndone: [] });
+  });
+
   it('leaves alone a rotation that was on before, and a secret another onboarding marked', async () => {
     const before = world(onboarded, { token: 't2', step: 'setSecret' });
     await compensate(state('single-user', true), before.deps);

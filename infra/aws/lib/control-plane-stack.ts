@@ -162,7 +162,6 @@ export class ControlPlaneStack extends Stack {
     apiFunction.addToRolePolicy(onSecrets(['CancelRotateSecret', 'UpdateSecretVersionStage', 'UntagResource'], true));
     grantAssumeMemberRole(apiFunction, 'onboarding', props.organization);
     grantAssumeMemberRole(apiFunction, 'inventory', props.organization);
-    grantAssumeMemberRole(apiFunction, 'inventory', props.organization);
     functions.ApiHandler = apiFunction;
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR });
