@@ -65,13 +65,14 @@ describe('a rotation interrupted by a crash', () => {
     const events = await eventually('the resumed rotation', async () => {
       const names = await serviceEvents(second.url, arn!);
       return names.includes('RotationSucceeded') ? names : undefined;
-    });
-    expect(Date.now() - restarted).toBeLessThan(10_000);
+    }, 60_000);
+    // The issue's bound: finished within 60 s of the restart (the start itself resumes it; no scheduler pass is needed).
+    expect(Date.now() - restarted).toBeLessThan(60_000);
     expect(events).toEqual(['RotationStarted', 'RotationFailed', 'RotationStarted', 'RotationSucceeded']);
     expect((await clients.sm.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages).toEqual({ [token!]: ['AWSCURRENT'], [initial!]: ['AWSPREVIOUS'] });
     expect(rotator.calls).toEqual(['createSecret', 'createSecret', 'setSecret', 'testSecret', 'finishSecret']);
     expect(JSON.parse((await clients.sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString!).password).not.toBe('before');
-  });
+  }, 120_000);
 });
 
 describe('state written before an answer', () => {
@@ -119,5 +120,5 @@ describe('state written before an answer', () => {
     expect(decodeURIComponent((await other.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: 'p' }))).PolicyDocument!)).toContain('"Action":"*"');
     const { events } = await admin<{ events: Array<{ id: string }> }>(first.url, `/_local/events?account=555555555555&bus=${bus}`);
     expect(events.map((e) => e.id)).toEqual([put.Entries![0]!.EventId]);
-  });
+  }, 120_000);
 });
