@@ -55,9 +55,10 @@ describe('a local cloud that crashes and restarts', () => {
     functions.push(fn);
     await clients.lambda.send(new AddPermissionCommand({ FunctionName: fn.name, StatementId: 'sm', Action: 'lambda:InvokeFunction', Principal: 'secretsmanager.amazonaws.com' }));
     const { VersionId: token } = await clients.sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn.arn, RotationRules: { AutomaticallyAfterDays: 7 } }));
+    // The RotationFailed event is sent once the failure is on disk (the in-memory view may be ahead of it).
     await eventually('the failed first attempt', async () => {
-      const { secrets } = await admin<{ secrets: Array<{ name: string; inProgress?: { attempts: number; lastError?: unknown } }> }>(first.url, '/_local/rotations');
-      return secrets.find((s) => s.name === name)?.inProgress?.lastError;
+      const { events } = await admin<{ events: Array<{ detail: { eventName: string; additionalEventData: { SecretId: string } } }> }>(first.url, '/_local/events?source=aws.secretsmanager');
+      return events.some((e) => e.detail.eventName === 'RotationFailed' && e.detail.additionalEventData.SecretId.includes(name)) ? true : undefined;
     });
 
     await first.kill();
