@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -36,7 +37,8 @@ let cloudUrl: string;
 const smOf = (account: string, region: string) => awsClients(cloudUrl, { accessKeyId: account, region }).sm;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ prefix: 'e2e-accounts' });
+  // Three onboardings at once on a shared machine: give the rotator's first connection time to answer.
+  stack = await startLocalStack({ prefix: 'e2e-accounts', env: { ROTATOR_CONNECT_TIMEOUT_MS: '15000' } });
   ({ apiUrl, cloudUrl } = stack);
   await contract.init();
 }, 120_000);
@@ -93,33 +95,37 @@ interface Service {
   logsIn(password: string): Promise<boolean>;
 }
 
+/**
+ * A login on the stack's demo PostgreSQL, which checks passwords. (The machine's PostgreSQL on 5432
+ * trusts every loopback login: there a rotator's "does the pending password already log in?" check
+ * always says yes, so setSecret would rightly change nothing, and no test could see a change.)
+ */
 async function postgresLogin(): Promise<Service> {
+  const admin = JSON.parse(await readFile(join(stack.stateDir, 'demo-postgres', 'admin.json'), 'utf8')) as { username: string; password: string };
+  const demo = JSON.parse((await smOf(CENTRAL, EAST).send(new GetSecretValueCommand({ SecretId: 'demo/postgres' }))).SecretString!) as { port: number };
+  const connect = (user: string, password: string) => new pg.Client({ host: '127.0.0.1', port: demo.port, user, password, database: 'postgres' });
   const username = unique('acct_pg');
   const password = canary('pg');
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await admin.connect();
-  await admin.query(`CREATE ROLE ${admin.escapeIdentifier(username)} WITH LOGIN PASSWORD ${admin.escapeLiteral(password)}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-    await c.connect();
-    await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(username)}`).finally(() => c.end());
-  });
+  const c = connect(admin.username, admin.password);
+  await c.connect();
+  await c.query(`CREATE ROLE ${c.escapeIdentifier(username)} WITH LOGIN PASSWORD ${c.escapeLiteral(password)}`);
+  await c.end();
   return {
     engine: 'postgres',
     username,
     password,
-    value: { engine: 'postgres', host: '127.0.0.1', port: 5432, username, password, dbname: 'postgres' },
+    value: { engine: 'postgres', host: '127.0.0.1', port: demo.port, username, password, dbname: 'postgres' },
     logsIn: async (p) => {
-      const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: username, password: p, database: 'postgres' });
+      const login = connect(username, p);
       try {
-        await c.connect();
-        await c.query('SELECT 1');
+        await login.connect();
+        await login.query('SELECT 1');
         return true;
-      } catch {
-        return false;
+      } catch (err) {
+        if (/password authentication failed/.test((err as Error).message)) return false;
+        throw err;
       } finally {
-        await c.end().catch(() => undefined);
+        await login.end().catch(() => undefined);
       }
     },
   };
