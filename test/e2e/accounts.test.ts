@@ -318,6 +318,54 @@ describe('one control plane for an organisation of accounts and regions', () => 
     expect(listed).toContain(ANALYTICS);
   }, 60_000);
 
+  it("keeps each secret's audit trail: newest first, paginated, without a value, for its own team only", async () => {
+    expect(placed.length, 'the onboarding test ran first').toBe(3);
+    const target = placed[1]!; // onboarded, then rotated again
+    const path = (arn: string, q = '') => `/v1/secrets/${encodeURIComponent(arn)}/events${q}`;
+    type Item = { id: string; time: string; detailType: string; detail: Record<string, unknown> };
+    const all = await eventually(
+      'the audit trail to have the second rotation',
+      async () => {
+        const { body } = await call('listSecretEvents', 'GET', path(target.arn, '?limit=100'));
+        const items = body.items as Item[];
+        return items.filter((e) => e.detailType === 'Rotation Succeeded').length >= 2 ? items : undefined;
+      },
+      30_000,
+      250,
+    );
+    expect(all.map((e) => e.detailType)).toEqual(expect.arrayContaining(['Onboarding Requested', 'Onboarding Step Succeeded', 'Onboarding Succeeded', 'Rotation Step Succeeded', 'Rotation Succeeded']));
+    for (const e of all) expect(e.detail, e.detailType).toMatchObject({ secretArn: target.arn, account: target.account, region: target.region });
+    const times = all.map((e) => Date.parse(e.time));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(all[all.length - 1]!.detailType).toBe('Onboarding Requested');
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+    // Page by page, the same events in the same order.
+    const paged: Item[] = [];
+    let nextToken: string | undefined;
+    do {
+      const { body } = await call('listSecretEvents', 'GET', path(target.arn, `?limit=3${nextToken ? `&nextToken=${nextToken}` : ''}`));
+      expect((body.items as Item[]).length).toBeLessThanOrEqual(3);
+      paged.push(...(body.items as Item[]));
+      nextToken = body.nextToken as string | undefined;
+    } while (nextToken);
+    expect(paged.map((e) => e.id)).toEqual(all.map((e) => e.id));
+    // No value in it: neither the first password nor any since.
+    const latest = JSON.parse((await smOf(target.account, target.region).send(new GetSecretValueCommand({ SecretId: target.arn }))).SecretString!) as { password: string };
+    expect(JSON.stringify(all)).not.toContain(target.service.password);
+    expect(JSON.stringify(all)).not.toContain(latest.password);
+    // Another team: the same 404 as a secret that does not exist; a page token of another secret: 400.
+    const theirs = await call('listSecretEvents', 'GET', path(target.arn), { token: TOKENS.b });
+    const missing = await call('listSecretEvents', 'GET', path(target.arn.replace(/secret:.*/, 'secret:no-such-secret')), { token: TOKENS.b });
+    expect(theirs.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(theirs.body.type).toBe(missing.body.type);
+    const first = await call('listSecretEvents', 'GET', path(placed[0]!.arn, '?limit=1'));
+    expect(first.body.nextToken).toEqual(expect.any(String));
+    const crossed = await call('listSecretEvents', 'GET', path(target.arn, `?nextToken=${first.body.nextToken as string}`));
+    expect(crossed.status).toBe(400);
+    expect(crossed.body.detail).toMatch(/nextToken/);
+  }, 60_000);
+
   async function unchanged(account: string, region: string, arn: string, body: Record<string, unknown>) {
     const sm = smOf(account, region);
     const before = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
