@@ -48,8 +48,8 @@ export function organizationBanner(cloudUrl: string): string[] {
   return [
     `organisation ${DEMO_ORGANIZATION.id} on ${cloudUrl}: ${accounts.length} accounts, each in ${DEMO_ORGANIZATION.regions.join(' and ')}`,
     ...accounts.map((a) => `  ${a.id}  ${a.name.padEnd(width)}  ${a.kind}`),
-    'act in an account with its id as the access key (any secret key), in either region:',
-    ...accounts.map((a) => `  ${a.name.padEnd(width)}  AWS_ACCESS_KEY_ID=${a.id} AWS_SECRET_ACCESS_KEY=local AWS_REGION=${DEMO_ORGANIZATION.regions[0]}   (or AWS_REGION=${DEMO_ORGANIZATION.regions[1]})`),
+    `act in an account with its id as the access key (any secret key), in ${DEMO_ORGANIZATION.regions.join(' or ')} (the aws CLI and boto3 read AWS_DEFAULT_REGION, the JS SDK AWS_REGION):`,
+    ...accounts.map((a) => `  ${a.name.padEnd(width)}  export AWS_ACCESS_KEY_ID=${a.id} AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=${DEMO_ORGANIZATION.regions[0]} AWS_REGION=${DEMO_ORGANIZATION.regions[0]}`),
   ];
 }
 
