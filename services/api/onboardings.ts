@@ -41,15 +41,6 @@ export async function holderOf(deps: ApiDeps, secretArn: string): Promise<Onboar
   return id ? deps.records.get(id) : undefined;
 }
 
-/**
- * An onboarding of the team's for this secret that has not taken the secret's lock yet (its workflow
- * has not run Validate): just created, so among the team's newest.
- */
-export async function startingOnboardingOf(deps: ApiDeps, team: string, secretArn: string): Promise<OnboardingRecord | undefined> {
-  const { items } = await deps.records.listByTeam(team, { limit: 25 });
-  return items.find((r) => r.secretArn === secretArn && ACTIVE.has(r.status));
-}
-
 async function audit(deps: ApiDeps, detailType: 'Onboarding Requested' | 'Offboarded' | 'Onboarding Failed', secretArn: string, onboardingId: string, step: string, caller: Caller, errorMessage?: string) {
   const { account, region } = secretLocation(secretArn, deps.home);
   await deps.audit.publish({
