@@ -195,9 +195,9 @@ export const percent = (part: number, whole: number) => (whole === 0 ? 100 : Mat
  * Re-evaluates one secret (after one of its events): DescribeSecret through its account's
  * inventory role; a deleted secret's record is removed. Returns the new record.
  */
-export async function evaluateOne(deps: EvaluatorDeps, secretId: string, options: { trigger: Trigger; actor: string }): Promise<SecretRecord | undefined> {
+export async function evaluateOne(deps: EvaluatorDeps, secretId: string, options: { trigger: Trigger; actor: string; /** where a secret named by name (not ARN) lives */ where?: Home }): Promise<SecretRecord | undefined> {
   const started = deps.now();
-  const where = secretLocation(secretId, deps.home);
+  const where = secretId.startsWith('arn:') || !options.where ? secretLocation(secretId, deps.home) : options.where;
   const evaluationId = newEvaluationId();
   let described;
   try {
