@@ -52,7 +52,10 @@ async function main() {
     cloudOrganization: demoOrganizationConfig(),
     // Locally a bearer token stands for a caller: the API function maps it to its team as it maps IAM principals on AWS.
     environmentFor: {
+      // The compliance policy (services/compliance/policy.ts); on AWS the context value rcp:compliancePolicy.
+      ...(process.env.RCP_COMPLIANCE_POLICY ? { 'services/compliance/handler.ts': { RCP_COMPLIANCE_POLICY: process.env.RCP_COMPLIANCE_POLICY } } : {}),
       'services/api/handler.ts': {
+        ...(process.env.RCP_COMPLIANCE_POLICY ? { RCP_COMPLIANCE_POLICY: process.env.RCP_COMPLIANCE_POLICY } : {}),
         RCP_TEAM_PRINCIPALS: JSON.stringify(localTeamPrincipals(DEMO_ORGANIZATION.central.id, tokens.values())),
         RCP_AUDITOR_PRINCIPALS: JSON.stringify(Object.keys(localTeamPrincipals(DEMO_ORGANIZATION.central.id, auditorTeams))),
       },
