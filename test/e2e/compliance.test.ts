@@ -235,7 +235,7 @@ describe('org-wide compliance over HTTP', () => {
     expect((json.body.items as FindingView[]).every((f) => f.rule === 'owner-tag')).toBe(true);
     const asff = await call('exportFindings', 'GET', `/v1/compliance/export?format=asff&rule=rotation-enabled&state=NON_COMPLIANT`, TOKENS.a);
     const findings = asff.body.Findings as Array<{ Resources: Array<{ Id: string }> } & Record<string, unknown>>;
-    const old = findings.find((f) => f.Resources[0].Id === arns.old)!;
+    const old = findings.find((f) => f.Resources[0]?.Id === arns.old)!;
     expect(old).toMatchObject({ SchemaVersion: '2018-10-08', AwsAccountId: '000000000000', Compliance: { Status: 'FAILED', SecurityControlId: 'SecretsManager.1' }, Resources: [{ Type: 'AwsSecretsManagerSecret' }] });
   });
 
