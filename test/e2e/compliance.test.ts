@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { OpenAPIBackend } from 'openapi-backend';
@@ -8,6 +10,7 @@ import { loadContract } from '../../services/api/app.ts';
 import { admin, awsClients } from '../support/aws-clients.ts';
 import { eventually } from '../support/eventually.ts';
 import { startLocalStack, type LocalStack } from '../support/local-stack.ts';
+import { PROJECT_ROOT } from '../support/cloud-process.ts';
 
 // `npm start`'s stack in its own process, with an auditor token and a policy that requires a cost-center tag
 // (team-b is excused): secrets built to fail each rule, then read over HTTP as each caller would.
@@ -15,6 +18,8 @@ const TOKENS = { a: 'compliance-team-a-0001', b: 'compliance-team-b-0002', audit
 const POLICY = { defaults: { requiredTagKeys: ['cost-center'] }, teams: { 'team-b': { requiredTagKeys: [] } } };
 const FLEET = 'arn:aws:lambda:us-east-1:000000000000:function:fleet-rotator';
 const DAY_S = 86_400;
+const exec = promisify(execFile);
+const rotctl = (token: string, ...args: string[]) => exec(process.execPath, [join(PROJECT_ROOT, 'bin/rotctl.js'), ...args], { env: { ...process.env, RCP_API_URL: stack.apiUrl, RCP_TOKEN: token } });
 const contract = new OpenAPIBackend({ definition: loadContract(), quick: true });
 let stack: LocalStack;
 const arns: Record<string, string> = {};
@@ -281,5 +286,39 @@ describe('org-wide compliance over HTTP', () => {
     expect(items[3]!.onboarding?.onboardingId).toMatch(/^onb-/);
     const neither = await call('createOnboardingBatch', 'POST', '/v1/onboardings/batch', TOKENS.a, { body: { schedule: 'rotate every 30 days' }, headers: { 'idempotency-key': 'cmp-batch-0002' } });
     expect(neither.status).toBe(400);
+  });
+
+  it('rotctl compliance shows the state as a table, JSON or CSV, and rotctl onboard --from-finding fixes a secret', async () => {
+    const adminLogin = JSON.parse(await readFile(join(stack.stateDir, 'demo-postgres', 'admin.json'), 'utf8')) as { username: string; password: string };
+    const demo = JSON.parse((await awsClients(stack.cloudUrl).sm.send(new GetSecretValueCommand({ SecretId: 'demo/postgres' }))).SecretString!) as { port: number };
+    const client = new pg.Client({ host: '127.0.0.1', port: demo.port, user: adminLogin.username, password: adminLogin.password, database: 'postgres' });
+    await client.connect();
+    await client.query(`CREATE ROLE cmp_cli WITH LOGIN PASSWORD 'cmp-cli-pass-1'`);
+    await client.end();
+    const arn = (await awsClients(stack.cloudUrl).sm.send(new CreateSecretCommand({ Name: 'cmp/cli', Tags: TEAM_A, SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: demo.port, username: 'cmp_cli', password: 'cmp-cli-pass-1', dbname: 'postgres' }) }))).ARN!;
+    await evaluateNow(TOKENS.a);
+
+    const table = (await rotctl(TOKENS.a, 'compliance', 'findings', '--rule', 'rotation-enabled', '--state', 'NON_COMPLIANT')).stdout;
+    expect(table.split('\n')[0]).toMatch(/^state\s+rule\s+account\s+region\s+team\s+secret/);
+    expect(table).toContain('cmp/cli');
+    const { items } = JSON.parse((await rotctl(TOKENS.a, 'compliance', 'findings', '--rule', 'rotation-enabled', '--state', 'NON_COMPLIANT', '--output', 'json')).stdout) as { items: FindingView[] };
+    const mine = items.find((f) => f.secretArn === arn)!;
+    const csv = (await rotctl(TOKENS.a, 'compliance', 'findings', '--account', '000000000000', '--output', 'csv')).stdout;
+    expect(csv.split('\r\n')[0]).toBe('findingId,secretArn,name,account,region,team,rule,state,reason,since,evaluatedAt,remediation');
+    const summary = (await rotctl(TOKENS.auditor, 'compliance')).stdout;
+    expect(summary).toMatch(/^\d+ secrets, \d+ compliant/);
+    expect(summary).toContain('team-b');
+    const refused = await rotctl(TOKENS.a, 'compliance', '--team', 'team-b').catch((err: { stderr: string; code: number }) => err);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('sees only its own secrets') });
+
+    const { stdout } = await rotctl(TOKENS.a, 'onboard', '--from-finding', mine.findingId, '--schedule', 'rotate every 30 days');
+    expect(stdout).toContain('onboarded:');
+    await eventually(
+      'cmp/cli to comply with rotation-enabled',
+      async () => ((await finding(TOKENS.a, arn, 'rotation-enabled')).state === 'COMPLIANT' ? true : undefined),
+      30_000,
+      250,
+    );
+    expect((await rotctl(TOKENS.a, 'compliance', 'secret', arn)).stdout).toMatch(/rotation-enabled\s+COMPLIANT/);
   });
 });
