@@ -6,6 +6,7 @@ import { localTeamPrincipals, startApiGateway } from './api-gateway.ts';
 import { cloudSettingsOrExit, startCloudRuntime, stopOnSignals } from './cloud-runtime.ts';
 import { DEMO_CREDENTIALS, DEMO_ORGANIZATION, demoOrganizationConfig, demoOrganizationSetup, deployMemberStacks, ensureDemoCredential } from './demo-organization.ts';
 import { MetricsRecorder } from './metrics-recorder.ts';
+import { evaluateNow, seedComplianceDemo } from './demo-compliance.ts';
 import { startPasswordPostgres, stopOrphanedServer } from './password-postgres.ts';
 import { checkPortsFree, demoToken, portSetting, prepareStateDir, StartupError } from './startup-checks.ts';
 
@@ -64,6 +65,10 @@ async function main() {
   await deployMemberStacks(cloud, stacks);
   const credentials = [];
   for (const credential of DEMO_CREDENTIALS) credentials.push({ ...credential, ...(await ensureDemoCredential(cloud, postgres, credential, demoTeam)) });
+  // Secrets that fail each compliance rule (RCP_DEMO_COMPLIANCE=0 leaves them out), then a first evaluation.
+  const seeded = process.env.RCP_DEMO_COMPLIANCE === '0' ? [] : await seedComplianceDemo(cloud, demoTeam);
+  const complianceFunction = functions.find((f) => f.entry === 'services/compliance/handler.ts');
+  if (complianceFunction && process.env.RCP_DEMO_COMPLIANCE !== '0') await evaluateNow(cloud, complianceFunction.arn);
   const apiFunction = functions.find((f) => f.entry === 'services/api/handler.ts');
   if (!apiFunction) throw new Error('the control plane stack defines no API function');
   const api = await startApiGateway({ cloud, functionArn: apiFunction.arn, tokens, port: apiPort, metrics });
@@ -76,6 +81,10 @@ async function main() {
   for (const [token, team] of tokens) if (auditorTeams.includes(team)) console.log(`  auditor "${team}" (reads the whole organisation's compliance): token ${token}`);
   console.log(`demo PostgreSQL on 127.0.0.1:${postgres.port} (admin: ${stateDir}/demo-postgres/admin.json); its logins are the secrets`);
   for (const c of credentials) console.log(`  ${c.name.padEnd(24)} account ${c.account} ${c.region}${c.onboarded ? ' (onboarded)' : ''}`);
+  if (seeded.length) {
+    console.log('compliance demo: secrets that fail a rule on purpose (the clock moved 91 days on so time-based rules fail):');
+    for (const s of seeded) console.log(`  ${s.name.padEnd(32)} account ${s.account} ${s.region}: ${s.fails}`);
+  }
   const demo = credentials[0]!;
   const member = credentials[credentials.length - 1]!;
   const next = demo.onboarded
@@ -85,6 +94,8 @@ async function main() {
 Next, in another terminal:
   export RCP_API_URL=${api.url} RCP_TOKEN=${demoToken_}
 ${next.map((line) => `  ${line}`).join('\n')}
+  npx rotctl compliance
+  npx rotctl compliance findings --state NON_COMPLIANT
   AWS_ACCESS_KEY_ID=${member.account} AWS_SECRET_ACCESS_KEY=x aws --endpoint-url ${cloud.url} --region ${member.region} secretsmanager describe-secret --secret-id ${member.name}
   curl -s '${cloud.url}/_local/events?bus=${RESOURCES.auditBus}'
   curl -s ${api.url}/_local/metrics

@@ -116,8 +116,11 @@ export const RULES: readonly RuleDefinition[] = [
       if (!s.rotationEnabled) return na('rotation is not configured');
       const interval = rotationInterval(s.rotationRules);
       const since = s.lastRotatedAt ?? s.createdAt;
-      // The date Secrets Manager computes the rotation for; a day's grace for the window to close.
-      const due = s.nextRotationAt ?? (since !== undefined && interval !== undefined ? since + interval : undefined);
+      // When the rotation was due: the schedule from the last rotation (or creation), or the service's
+      // NextRotationDate if that is earlier; a day's grace for the window to close.
+      const fromSchedule = since !== undefined && interval !== undefined ? since + interval : undefined;
+      const dates = [fromSchedule, s.nextRotationAt].filter((d): d is number => d !== undefined);
+      const due = dates.length ? Math.min(...dates) : undefined;
       if (due !== undefined && c.now > due + DAY) {
         const why = s.lastFailure ? `: its last attempt failed at ${s.lastFailure.step} (${s.lastFailure.reason})` : '';
         return fail(`the rotation due by ${isoDay(due)} has not happened${why}`, s.lastFailure ? 'fix-rotation' : 'investigate', s.lastFailure ? 'fix the cause, then onboard the secret again to test and rotate it' : 'check the rotation function and its logs, or onboard the secret to the fleet rotator');

@@ -42,8 +42,8 @@ const csv = (rows: string[][]) => `${rows.map((r) => r.map(csvCell).join(',')).j
 
 const countRows = (title: string, counts: ComplianceCount[]) => [[title, 'secrets', 'compliant', 'non-compliant', 'compliant %'], ...counts.map((c) => [c.key, String(c.secrets), String(c.compliant), String(c.nonCompliant), `${c.compliantPercent}%`])];
 
-/** Days since an ISO time, on this machine's clock. */
-const daysSince = (iso: string) => Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 86_400_000));
+/** How many days a finding has been in its state, on the evaluator's clock (the local cloud's may run ahead). */
+const daysIn = (f: Finding) => Math.max(0, Math.floor((Date.parse(f.evaluatedAt) - Date.parse(f.since)) / 86_400_000));
 
 export function complianceCommands(program: Command): void {
   const compliance = program.command('compliance').description("the organisation's secrets against the compliance rules (a team sees its own; an auditor the organisation)");
@@ -85,7 +85,7 @@ export function complianceCommands(program: Command): void {
         } while (nextToken && items.length < (o.limit ?? Infinity));
         const shown = items.slice(0, o.limit ?? items.length);
         if (output === 'json') return print({ items: shown });
-        const rows = shown.map((f) => [f.state, f.rule, f.account, f.region, f.team ?? '-', f.name, `${daysSince(f.since)}d`, f.reason, f.findingId]);
+        const rows = shown.map((f) => [f.state, f.rule, f.account, f.region, f.team ?? '-', f.name, `${daysIn(f)}d`, f.reason, f.findingId]);
         if (output === 'csv') {
           process.stdout.write(csv([['state', 'rule', 'account', 'region', 'team', 'name', 'since', 'reason', 'findingId'], ...shown.map((f) => [f.state, f.rule, f.account, f.region, f.team ?? '', f.name, f.since, f.reason, f.findingId])]));
           return;
