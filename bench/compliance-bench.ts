@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeAuditSink } from '../shared/audit/audit-publisher.ts';
 import { RESOURCES, TAGS } from '../shared/names.ts';
 import { RotationStatusStore } from '../shared/rotation/status-store.ts';
@@ -117,6 +117,18 @@ export async function complianceBench(): Promise<void> {
       scopeConcurrency: scopes.length,
     };
     const pagesPerScope = Math.ceil(perScope / PAGE);
+    // The floor this machine's local cloud sets: ListSecrets alone, every scope paged at once, nothing else.
+    const listStart = performance.now();
+    let listCalls = 0;
+    await Promise.all(scopes.map(async (scope) => {
+      let NextToken: string | undefined;
+      do {
+        ({ NextToken } = await deps.inventoryFor(scope).send(new ListSecretsCommand({ MaxResults: PAGE, ...(NextToken ? { NextToken } : {}) })));
+        listCalls++;
+      } while (NextToken);
+    }));
+    const listSeconds = (performance.now() - listStart) / 1000;
+    console.log(`compliance: ListSecrets alone (the local cloud's floor on this machine): ${listCalls} pages in ${round(listSeconds)} s, ${Math.round(listCalls / listSeconds)} pages/s`);
     const limitSeconds = pagesPerScope / LIST_SECRETS_PER_SECOND;
     for (const run of ['first (every record new)', 'second (nothing changed)']) {
       const started = performance.now();
@@ -125,7 +137,7 @@ export async function complianceBench(): Promise<void> {
       if (evaluation.status !== 'succeeded') throw new Error(`evaluation ${evaluation.status}: ${evaluation.error}`);
       console.log(
         `compliance: full evaluation, ${run}: ${evaluation.secrets} secrets in ${round(seconds)} s, ${evaluation.listSecretsCalls} ListSecrets calls (${scopes.length * pagesPerScope} pages expected); ` +
-          `ListSecrets allows it in ${round(limitSeconds)} s (${pagesPerScope} pages per account-region at ${LIST_SECRETS_PER_SECOND}/s, all at once): ${round(seconds / limitSeconds, 1)}x the limit (goal <= 2x)`,
+          `ListSecrets allows it in ${round(limitSeconds)} s (${pagesPerScope} pages per account-region at ${LIST_SECRETS_PER_SECOND}/s, all at once): ${round(seconds / limitSeconds, 1)}x the limit (goal <= 2x); ${round(seconds / listSeconds, 1)}x ListSecrets alone here`,
       );
     }
     const one = performance.now();
