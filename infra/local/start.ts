@@ -6,6 +6,7 @@ import { localTeamPrincipals, startApiGateway } from './api-gateway.ts';
 import { cloudSettingsOrExit, startCloudRuntime, stopOnSignals } from './cloud-runtime.ts';
 import { DEMO_CREDENTIALS, DEMO_ORGANIZATION, demoOrganizationConfig, organizationBanner, demoOrganizationSetup, deployMemberStacks, ensureDemoCredential } from './demo-organization.ts';
 import { MetricsRecorder } from './metrics-recorder.ts';
+import { evaluateNow, seedComplianceDemo } from './demo-compliance.ts';
 import { startPasswordPostgres, stopOrphanedServer } from './password-postgres.ts';
 import { checkPortsFree, demoToken, portSetting, prepareStateDir, StartupError } from './startup-checks.ts';
 
@@ -35,8 +36,10 @@ async function main() {
     { port: demoPort, setting: 'DEMO_POSTGRES_PORT', what: 'demo PostgreSQL' },
   ]);
   // A demo token when none are configured, kept in the state folder so it survives restarts.
-  const tokenText = process.env.RCP_TOKENS || `demo:${await demoToken(stateDir)}`;
+  // With the demo token comes an auditor's (RCP_AUDITOR_TEAMS names the teams whose tokens are auditors').
+  const tokenText = process.env.RCP_TOKENS || `demo:${await demoToken(stateDir)},auditor:${await demoToken(stateDir, 'auditor-token')}`;
   const tokens = parseTokens(tokenText);
+  const auditorTeams = (process.env.RCP_AUDITOR_TEAMS ?? (process.env.RCP_TOKENS ? '' : 'auditor')).split(',').map((t) => t.trim()).filter(Boolean);
   const [demoToken_, demoTeam] = [...tokens][0]!;
 
   // The databases come up before the cloud: rotations a crash interrupted resume as the cloud starts,
@@ -49,11 +52,23 @@ async function main() {
     organization: demoOrganizationSetup(),
     cloudOrganization: demoOrganizationConfig(),
     // Locally a bearer token stands for a caller: the API function maps it to its team as it maps IAM principals on AWS.
-    environmentFor: { 'services/api/handler.ts': { RCP_TEAM_PRINCIPALS: JSON.stringify(localTeamPrincipals(DEMO_ORGANIZATION.central.id, tokens.values())) } },
+    environmentFor: {
+      // The compliance policy (services/compliance/policy.ts); on AWS the context value rcp:compliancePolicy.
+      ...(process.env.RCP_COMPLIANCE_POLICY ? { 'services/compliance/handler.ts': { RCP_COMPLIANCE_POLICY: process.env.RCP_COMPLIANCE_POLICY } } : {}),
+      'services/api/handler.ts': {
+        ...(process.env.RCP_COMPLIANCE_POLICY ? { RCP_COMPLIANCE_POLICY: process.env.RCP_COMPLIANCE_POLICY } : {}),
+        RCP_TEAM_PRINCIPALS: JSON.stringify(localTeamPrincipals(DEMO_ORGANIZATION.central.id, tokens.values())),
+        RCP_AUDITOR_PRINCIPALS: JSON.stringify(Object.keys(localTeamPrincipals(DEMO_ORGANIZATION.central.id, auditorTeams))),
+      },
+    },
   });
   await deployMemberStacks(cloud, stacks);
   const credentials = [];
   for (const credential of DEMO_CREDENTIALS) credentials.push({ ...credential, ...(await ensureDemoCredential(cloud, postgres, credential, demoTeam)) });
+  // Secrets that fail each compliance rule (RCP_DEMO_COMPLIANCE=0 leaves them out), then a first evaluation.
+  const seeded = process.env.RCP_DEMO_COMPLIANCE === '0' ? [] : await seedComplianceDemo(cloud, demoTeam);
+  const complianceFunction = functions.find((f) => f.entry === 'services/compliance/handler.ts');
+  if (complianceFunction && process.env.RCP_DEMO_COMPLIANCE !== '0') await evaluateNow(cloud, complianceFunction.arn);
   const apiFunction = functions.find((f) => f.entry === 'services/api/handler.ts');
   if (!apiFunction) throw new Error('the control plane stack defines no API function');
   const api = await startApiGateway({ cloud, functionArn: apiFunction.arn, tokens, port: apiPort, metrics });
@@ -61,8 +76,13 @@ async function main() {
   console.log(`local cloud listening on ${cloud.url} (state in ${stateDir})`);
   for (const line of organizationBanner(cloud.url)) console.log(line);
   console.log(`API listening on ${api.url} (team "${demoTeam}", token ${demoToken_})`);
+  for (const [token, team] of tokens) if (auditorTeams.includes(team)) console.log(`  auditor "${team}" (reads the whole organisation's compliance): token ${token}`);
   console.log(`demo PostgreSQL on 127.0.0.1:${postgres.port} (admin: ${stateDir}/demo-postgres/admin.json); its logins are the secrets`);
   for (const c of credentials) console.log(`  ${c.name.padEnd(24)} account ${c.account} ${c.region}${c.onboarded ? ' (onboarded)' : ''}`);
+  if (seeded.length) {
+    console.log('compliance demo: secrets that fail a rule on purpose (the clock moved 91 days on so time-based rules fail):');
+    for (const s of seeded) console.log(`  ${s.name.padEnd(32)} account ${s.account} ${s.region}: ${s.fails}`);
+  }
   const demo = credentials[0]!;
   const member = credentials[credentials.length - 1]!;
   const next = demo.onboarded
@@ -73,6 +93,8 @@ async function main() {
 Next, in another terminal:
   export RCP_API_URL=${api.url} RCP_TOKEN=${demoToken_}
 ${next.map((line) => `  ${line}`).join('\n')}
+  npx rotctl compliance
+  npx rotctl compliance findings --state NON_COMPLIANT
   AWS_ACCESS_KEY_ID=${member.account} AWS_SECRET_ACCESS_KEY=x aws --endpoint-url ${cloud.url} --region ${member.region} secretsmanager describe-secret --secret-id ${member.name}
   curl -s '${cloud.url}/_local/events?bus=${RESOURCES.auditBus}'
   curl -s ${api.url}/_local/metrics

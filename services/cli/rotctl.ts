@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { DEFAULT_URL } from './cli.ts';
 import { onboardingCommands } from './commands/onboardings.ts';
 import { secretCommands } from './commands/secrets.ts';
+import { complianceCommands } from './commands/compliance.ts';
 
 /**
  * rotctl: the REST API from a terminal (RCP_API_URL, RCP_TOKEN). Each command group lives in
@@ -20,5 +21,6 @@ Environment:
 
 onboardingCommands(program);
 secretCommands(program);
+complianceCommands(program);
 
 await program.parseAsync();

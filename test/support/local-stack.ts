@@ -45,6 +45,8 @@ export async function startLocalStack(options: { prefix: string; env?: Record<st
         DEMO_POSTGRES_PORT: String(demoPort),
         RCP_TOKENS: `team-a:${TOKENS.a},team-b:${TOKENS.b}`,
         ROTATOR_CONNECT_TIMEOUT_MS: '2000',
+        // The compliance demo's seeded secrets and clock move: only the tests that ask for them.
+        RCP_DEMO_COMPLIANCE: '0',
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

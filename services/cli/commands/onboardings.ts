@@ -59,8 +59,9 @@ async function follow(client: Api, onboardingId: string, json: boolean): Promise
 export function onboardingCommands(program: Command): void {
   program
     .command('onboard')
-  .description('onboard a secret and follow the workflow until it ends')
-  .requiredOption('--secret <id>', 'secret name or ARN')
+  .description('onboard a secret (or the secret of a compliance finding) and follow the workflow until it ends')
+  .option('--secret <id>', 'secret name or ARN')
+  .option('--from-finding <findingId>', 'onboard (or onboard again) the secret of this compliance finding (rotctl compliance findings)')
   .requiredOption('--schedule <schedule>', '"rotate every N days", rate(N hours|days) or cron(...), in UTC')
   .option('--window <hours>', 'rotation window, e.g. 3h')
   .addOption(new Option('--strategy <strategy>', 'how the credential rotates').choices(strategyValues))
@@ -72,15 +73,24 @@ export function onboardingCommands(program: Command): void {
   .option('--no-rotate-immediately', 'do not rotate now, only at the next window')
   .option('--idempotency-key <key>', 'retry-safe key (default: a new one)')
   .option('--no-wait', 'return once the onboarding has started')
-  .action((options: { secret: string; schedule: string; window?: string; strategy?: Onboarding['strategy']; serviceType?: (typeof serviceTypeValues)[number]; team?: string; vpc?: string; subnets?: string[]; securityGroups?: string[]; rotateImmediately: boolean; idempotencyKey?: string; wait: boolean }) =>
+  .action((options: { secret?: string; fromFinding?: string; schedule: string; window?: string; strategy?: Onboarding['strategy']; serviceType?: (typeof serviceTypeValues)[number]; team?: string; vpc?: string; subnets?: string[]; securityGroups?: string[]; rotateImmediately: boolean; idempotencyKey?: string; wait: boolean }) =>
     run(async () => {
       if (options.vpc && !(options.subnets?.length && options.securityGroups?.length)) throw new Error('--vpc needs --subnets and --security-groups');
+      if (Boolean(options.secret) === Boolean(options.fromFinding)) throw new Error('give --secret or --from-finding (one of them)');
       const client = api();
-      const started = await ok(
+      const idempotencyKey = options.idempotencyKey ?? `rotctl-${randomUUID()}`;
+      const started = options.fromFinding
+        ? await ok(
+            client.POST('/v1/compliance/findings/{findingId}/remediation', {
+              params: { path: { findingId: options.fromFinding }, header: { 'Idempotency-Key': idempotencyKey } },
+              body: { schedule: options.schedule, ...(options.window ? { window: options.window } : {}), ...(options.strategy ? { strategy: options.strategy } : {}) },
+            }),
+          )
+        : await ok(
         client.POST('/v1/onboardings', {
-          params: { header: { 'Idempotency-Key': options.idempotencyKey ?? `rotctl-${randomUUID()}` } },
+          params: { header: { 'Idempotency-Key': idempotencyKey } },
           body: {
-            secretId: options.secret,
+            secretId: options.secret!,
             schedule: options.schedule,
             rotateImmediately: options.rotateImmediately,
             ...(options.team ? { team: options.team } : {}),
