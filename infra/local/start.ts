@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { RESOURCES } from '../../shared/names.ts';
 import { parseTokens } from '../../services/api/auth.ts';
 import { localTeamPrincipals, startApiGateway } from './api-gateway.ts';
+import { consoleFiles, ensureConsoleBuilt } from './console-files.ts';
 import { cloudSettingsOrExit, startCloudRuntime, stopOnSignals } from './cloud-runtime.ts';
 import { DEMO_CREDENTIALS, DEMO_ORGANIZATION, demoOrganizationConfig, demoOrganizationSetup, deployMemberStacks, ensureDemoCredential } from './demo-organization.ts';
 import { MetricsRecorder } from './metrics-recorder.ts';
@@ -38,6 +39,8 @@ async function main() {
   const tokenText = process.env.RCP_TOKENS || `demo:${await demoToken(stateDir)}`;
   const tokens = parseTokens(tokenText);
   const [demoToken_, demoTeam] = [...tokens][0]!;
+  // The web console the API's address serves, built first when a clone or an edit left it missing or stale.
+  await ensureConsoleBuilt((line) => console.log(line));
 
   // The databases come up before the cloud: rotations a crash interrupted resume as the cloud starts,
   // and they log in to them.
@@ -56,13 +59,14 @@ async function main() {
   for (const credential of DEMO_CREDENTIALS) credentials.push({ ...credential, ...(await ensureDemoCredential(cloud, postgres, credential, demoTeam)) });
   const apiFunction = functions.find((f) => f.entry === 'services/api/handler.ts');
   if (!apiFunction) throw new Error('the control plane stack defines no API function');
-  const api = await startApiGateway({ cloud, functionArn: apiFunction.arn, tokens, port: apiPort, metrics });
+  const api = await startApiGateway({ cloud, functionArn: apiFunction.arn, tokens, port: apiPort, metrics, fallback: consoleFiles() });
 
   const accounts = [DEMO_ORGANIZATION.central, ...DEMO_ORGANIZATION.members];
   console.log(`local cloud listening on ${cloud.url} (state in ${stateDir})`);
   console.log(`organisation ${DEMO_ORGANIZATION.id}, regions ${DEMO_ORGANIZATION.regions.join(' and ')}; each account acts with its id as AWS_ACCESS_KEY_ID:`);
   for (const account of accounts) console.log(`  ${account.id}  ${account.name}${account.id === cloud.account ? ' (central: control plane, fleet rotator)' : ' (member)'}`);
   console.log(`API listening on ${api.url} (team "${demoTeam}", token ${demoToken_})`);
+  console.log(`web console on ${api.url}/ (sign in with the token above)`);
   console.log(`demo PostgreSQL on 127.0.0.1:${postgres.port} (admin: ${stateDir}/demo-postgres/admin.json); its logins are the secrets`);
   for (const c of credentials) console.log(`  ${c.name.padEnd(24)} account ${c.account} ${c.region}${c.onboarded ? ' (onboarded)' : ''}`);
   const demo = credentials[0]!;
