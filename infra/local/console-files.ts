@@ -17,6 +17,7 @@ function sourceFiles(): string[] {
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]));
   return [
     ...walk(join(CONSOLE_ROOT, 'src')),
+    ...walk(join(CONSOLE_ROOT, 'public')),
     join(CONSOLE_ROOT, 'index.html'),
     join(CONSOLE_ROOT, 'vite.config.ts'),
     ...walk(join(PROJECT_ROOT, 'shared/contract')),
