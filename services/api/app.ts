@@ -10,6 +10,7 @@ import type { createOnboarding } from './onboardings.ts';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http.ts';
 import { onboardingRoutes } from './routes/onboardings.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { complianceRoutes } from './routes/compliance.ts';
 import { problem, problemFor, ProblemError } from './problem.ts';
 
 export { problemResponse };
@@ -72,6 +73,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions, contract: Document
       },
       ...onboardingRoutes(deps, options.createOnboarding),
       ...secretRoutes(deps),
+      ...complianceRoutes(deps, options.createOnboarding),
     },
   });
   const ready = api.init();

@@ -4,6 +4,8 @@ import { problem } from './problem.ts';
 export interface Caller {
   team: string;
   actor: string;
+  /** An auditor sees the whole organisation's compliance, read-only; everything else it does as its team. */
+  auditor?: boolean;
 }
 
 /** `RCP_TOKENS`: `team:token,...` (local bearer tokens). */
@@ -32,11 +34,14 @@ export function bearerCaller(tokens: Map<string, string>, authorization: string 
  * On AWS: API Gateway has verified the SigV4 signature; the caller's IAM ARN maps to a team through
  * `RCP_TEAM_PRINCIPALS` (JSON: ARN pattern with `*` -> team). The first pattern that matches wins.
  */
-export function iamCaller(principals: Record<string, string>, userArn: string | undefined): Caller {
+export function iamCaller(principals: Record<string, string>, userArn: string | undefined, auditors: string[] = []): Caller {
   if (!userArn) throw problem(401, 'unauthenticated', 'the request carries no IAM identity: sign it with SigV4', undefined, { 'www-authenticate': 'AWS4-HMAC-SHA256' });
+  const matches = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(userArn);
+  const auditor = auditors.some(matches);
   for (const [pattern, team] of Object.entries(principals)) {
-    const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-    if (regex.test(userArn)) return { team, actor: userArn };
+    if (matches(pattern)) return { team, actor: userArn, ...(auditor ? { auditor } : {}) };
   }
+  // An auditor needs no team: it reads the organisation's compliance and owns nothing.
+  if (auditor) return { team: 'auditors', actor: userArn, auditor };
   throw problem(403, 'no-team', `${userArn} is not mapped to a team: add a pattern for it to the CDK context value rcp:teamPrincipals`);
 }

@@ -15,6 +15,8 @@ import { iamCaller } from './auth.ts';
 import type { ApiDeps, WorkflowPort } from './deps.ts';
 import { apiIdempotencyConfig, idempotentCreate } from './idempotent-create.ts';
 import { stepFunctionsWorkflow } from './workflow.ts';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { complianceDeps, ourRotatorsOf } from '../compliance/composition.ts';
 
 /** The API's dependencies from its environment (what the control-plane stack sets). */
 export function apiDeps(env: Environment, clients: AwsClients, log: ApiDeps['log'], options: { now?: () => number; workflow?: WorkflowPort } = {}): ApiDeps {
@@ -31,7 +33,12 @@ export function apiDeps(env: Environment, clients: AwsClients, log: ApiDeps['log
     home,
     scopes: () => servedScopes(env, home),
     inventoryFor: (scope) => clientsIn(clients, home, scope, 'inventory', { externalId, sessionName: 'rcp-api' }).sm,
-    ourRotators: new Set([env.FLEET_ROTATOR_ARN, ...Object.values(JSON.parse(env.ROTATOR_PLACEMENTS || '{}') as Record<string, string>)].filter((a): a is string => Boolean(a))),
+    ourRotators: ourRotatorsOf(env),
+    compliance: complianceDeps(env, clients, log, { now: options.now, sessionName: 'rcp-api' }),
+    startEvaluation: async (input) => {
+      if (!env.COMPLIANCE_FUNCTION_ARN) throw new Error('COMPLIANCE_FUNCTION_ARN is not set (the stacks set it)');
+      await clients.lambda.send(new InvokeCommand({ FunctionName: env.COMPLIANCE_FUNCTION_ARN, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ action: 'evaluate', ...input })) }));
+    },
     now: options.now ?? Date.now,
     log,
   };
@@ -43,9 +50,10 @@ export function createApiHandler(env: Environment, options: { metrics?: MetricsS
   const clients = new AwsClients(awsSettings(env), (client) => tracer.captureAWSv3Client(client));
   const deps = apiDeps(env, clients, (message, fields) => logger.error(message, fields), { now: options.now });
   const principals = JSON.parse(env.RCP_TEAM_PRINCIPALS || '{}') as Record<string, string>;
+  const auditors = JSON.parse(env.RCP_AUDITOR_PRINCIPALS || '[]') as string[];
   const idempotency = apiIdempotencyConfig();
   const api = createApi(deps, {
-    authenticate: (request) => iamCaller(principals, request.iamIdentity),
+    authenticate: (request) => iamCaller(principals, request.iamIdentity, auditors),
     createOnboarding: idempotentCreate(deps, clients.dynamodb, resourceNames(env).apiIdempotencyTable, idempotency),
   });
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()

@@ -4,6 +4,7 @@ import type { AuditSink } from '../../shared/audit/audit-publisher.ts';
 import type { RotationStatusStore } from '../../shared/rotation/status-store.ts';
 import type { OnboardingRecords } from '../onboarding/records.ts';
 import type { OnboardingState } from '../onboarding/state.ts';
+import type { EvaluatorDeps } from '../compliance/evaluator.ts';
 
 /** Runs onboarding workflows: Step Functions, on AWS and in the local cloud alike. */
 export interface WorkflowPort {
@@ -28,6 +29,10 @@ export interface ApiDeps {
   inventoryFor(scope: Home): SecretsManagerClient;
   /** The product's rotators (the fleet rotator and its VPC placements): rotation by any other function is someone else's. */
   ourRotators: ReadonlySet<string>;
+  /** Compliance results and the evaluator (the API evaluates one secret not seen yet). */
+  compliance: EvaluatorDeps;
+  /** Starts a full evaluation in the background (the compliance function, invoked asynchronously). */
+  startEvaluation(input: { evaluationId: string; actor: string }): Promise<void>;
   now(): number;
   log(message: string, fields: Record<string, unknown>): void;
 }

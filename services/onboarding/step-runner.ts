@@ -1,5 +1,5 @@
 import { secretLocation } from '../../shared/accounts.ts';
-import type { AuditDetail, DetailType } from '../../shared/audit/audit-events.ts';
+import type { AuditDetail, StepDetailType } from '../../shared/audit/audit-events.ts';
 import type { OnboardingDeps } from './deps.ts';
 import { cancelled, fromAws } from './errors.ts';
 import type { OnboardingRecord, OnboardingStatus, StepRecord } from './records.ts';
@@ -15,7 +15,7 @@ export interface StepOptions<R> {
   /** How its success is recorded, when not as a plain success, and what it keeps on the record. */
   record?: (result: R, state: OnboardingState) => { outcome?: StepRecord['outcome']; message?: string; extra?: Partial<OnboardingRecord> };
   /** Audit events besides the step's own. */
-  audit?: (result: R, state: OnboardingState) => Array<{ detailType: DetailType; detail: Partial<AuditDetail> }>;
+  audit?: (result: R, state: OnboardingState) => Array<{ detailType: StepDetailType; detail: Partial<AuditDetail> }>;
 }
 
 /** The audit detail every onboarding event shares: the secret (once known), where it lives, who asked. */

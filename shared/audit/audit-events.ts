@@ -17,8 +17,11 @@ export const DETAIL_TYPES = [
   'Rotation Succeeded',
   'Rotation Failed',
   'Compliance Evaluated',
+  'Compliance Changed',
 ] as const;
 export type DetailType = (typeof DETAIL_TYPES)[number];
+/** The detail types whose `detail` is an AuditDetail (onboarding and rotation); compliance has its own. */
+export type StepDetailType = Exclude<DetailType, 'Compliance Evaluated' | 'Compliance Changed'>;
 
 /**
  * Every event's `detail`. Strict: a field not listed here is refused, so a value can't slip into
@@ -49,3 +52,48 @@ export type AuditDetail = z.infer<typeof auditDetailSchema>;
 
 /** The JSON Schema of `detail`, for consumers outside this code base (archive queries, dashboards). */
 export const auditDetailJsonSchema = () => z.toJSONSchema(auditDetailSchema);
+
+const findingState = () => z.enum(['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE']);
+
+/** `Compliance Evaluated`: one per evaluation (full, requested, or one secret after its event), with its figures. */
+export const complianceEvaluatedSchema = z.strictObject({
+  evaluationId: nonEmpty(),
+  trigger: z.enum(['schedule', 'request', 'event']),
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  region: nonEmpty(),
+  outcome: z.enum(['succeeded', 'failed']),
+  secrets: z.number().check(z.nonnegative()),
+  compliant: z.number().check(z.nonnegative()),
+  nonCompliant: z.number().check(z.nonnegative()),
+  compliantPercent: z.number().check(z.nonnegative()),
+  listSecretsCalls: z.number().check(z.nonnegative()),
+  durationMs: z.number().check(z.nonnegative()),
+  /** The one secret an event re-evaluated. */
+  secretArn: z.optional(nonEmpty()),
+  errorMessage: z.optional(z.string().check(z.maxLength(1024))),
+  actor: nonEmpty(),
+});
+export type ComplianceEvaluatedDetail = z.infer<typeof complianceEvaluatedSchema>;
+
+/** `Compliance Changed`: a secret became compliant or non-compliant (route it to chat or tickets with a rule). */
+export const complianceChangedSchema = z.strictObject({
+  secretArn: nonEmpty(),
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  region: nonEmpty(),
+  team: z.optional(nonEmpty()),
+  evaluationId: nonEmpty(),
+  from: z.enum(['COMPLIANT', 'NON_COMPLIANT', 'UNKNOWN']),
+  to: z.enum(['COMPLIANT', 'NON_COMPLIANT']),
+  /** The rules whose state changed, with their new state and reason (never a value). */
+  changes: z.array(z.strictObject({ rule: nonEmpty(), from: z.optional(findingState()), to: findingState(), reason: z.string().check(z.maxLength(1024)) })),
+  failingRules: z.array(nonEmpty()),
+  actor: nonEmpty(),
+});
+export type ComplianceChangedDetail = z.infer<typeof complianceChangedSchema>;
+
+/** The schema of each detail type's `detail`. */
+export function detailSchemaFor(detailType: DetailType) {
+  if (detailType === 'Compliance Evaluated') return complianceEvaluatedSchema;
+  if (detailType === 'Compliance Changed') return complianceChangedSchema;
+  return auditDetailSchema;
+}

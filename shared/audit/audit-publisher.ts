@@ -1,10 +1,10 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { AUDIT_SOURCE, auditDetailSchema, type AuditDetail, type DetailType } from './audit-events.ts';
+import { AUDIT_SOURCE, detailSchemaFor, type AuditDetail, type ComplianceChangedDetail, type ComplianceEvaluatedDetail, type StepDetailType } from './audit-events.ts';
 
-export interface AuditEvent {
-  detailType: DetailType;
-  detail: AuditDetail;
-}
+export type AuditEvent =
+  | { detailType: StepDetailType; detail: AuditDetail }
+  | { detailType: 'Compliance Evaluated'; detail: ComplianceEvaluatedDetail }
+  | { detailType: 'Compliance Changed'; detail: ComplianceChangedDetail };
 
 export interface AuditSink {
   /** Events of one moment go in one call (PutEvents takes up to 10). */
@@ -26,12 +26,12 @@ export class EventBridgeAuditSink implements AuditSink {
   async publish(...events: AuditEvent[]): Promise<void> {
     const entries = [];
     for (const { detailType, detail } of events) {
-      const checked = auditDetailSchema.safeParse(detail);
+      const checked = detailSchemaFor(detailType).safeParse(detail);
       if (!checked.success) {
         this.onFailure(`audit detail does not match its schema: ${checked.error.issues.map((i) => `${i.path.join('.')} (${i.code})`).join(', ')}`);
         continue;
       }
-      entries.push({ EventBusName: this.busName, Source: AUDIT_SOURCE, DetailType: detailType, Detail: JSON.stringify(checked.data), Resources: [checked.data.secretArn] });
+      entries.push({ EventBusName: this.busName, Source: AUDIT_SOURCE, DetailType: detailType, Detail: JSON.stringify(checked.data), ...(checked.data.secretArn ? { Resources: [checked.data.secretArn] } : {}) });
     }
     if (entries.length === 0) return;
     try {

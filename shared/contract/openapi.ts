@@ -172,6 +172,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/onboardings/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Onboard up to 100 of the team's secrets at once, with one schedule
+         * @description Each secret gets an onboarding of its own (its own workflow), limited to what the caller's
+         *     team owns; the answer gives one result per secret. Name the secrets, or take them from the
+         *     team's findings (`fromFindings`: secrets not rotating, or failing to).
+         */
+        post: operations["createOnboardingBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rules secrets are evaluated against, with the policy's parameters */
+        get: operations["listComplianceRules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many secrets comply, by rule, account, region and team, and the trend
+         * @description A team sees its own secrets; an auditor sees the organisation.
+         */
+        get: operations["getComplianceSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Findings, longest non-compliant first */
+        get: operations["listFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every finding that matches, as CSV, JSON, or the AWS Security Finding Format (Security Hub) */
+        get: operations["exportFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/secrets/{secretId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the secret's name or ARN (URL-encoded once) */
+                secretId: components["parameters"]["SecretId"];
+            };
+            cookie?: never;
+        };
+        /** One secret's findings for every rule, and how its state changed over time */
+        get: operations["getSecretCompliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluate every secret of the organisation now (as the hourly schedule does) */
+        post: operations["startEvaluation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/evaluations/{evaluationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluationId: string;
+            };
+            cookie?: never;
+        };
+        /** An evaluation's progress and figures */
+        get: operations["getEvaluation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/findings/{findingId}/remediation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                findingId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fix a finding in one step (onboard the secret, or onboard it again) */
+        post: operations["remediateFinding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -879,6 +1047,271 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    createOnboardingBatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The same key sent again returns the same onboarding instead of starting another. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnboardingBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per secret */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnboardingBatchResult"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    listComplianceRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ComplianceRule"][];
+                    };
+                };
+            };
+            401: components["responses"]["Problem"];
+        };
+    };
+    getComplianceSummary: {
+        parameters: {
+            query?: {
+                /** @description only this AWS account */
+                account?: components["parameters"]["AccountFilter"];
+                /** @description only this region */
+                region?: components["parameters"]["RegionFilter"];
+                /** @description only this team (a team always sees only its own; an auditor may filter) */
+                team?: components["parameters"]["TeamFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The summary of the latest evaluation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceSummary"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    listFindings: {
+        parameters: {
+            query?: {
+                /** @description only this AWS account */
+                account?: components["parameters"]["AccountFilter"];
+                /** @description only this region */
+                region?: components["parameters"]["RegionFilter"];
+                /** @description only this team (a team always sees only its own; an auditor may filter) */
+                team?: components["parameters"]["TeamFilter"];
+                rule?: components["parameters"]["RuleFilter"];
+                state?: components["parameters"]["StateFilter"];
+                limit?: components["parameters"]["Limit"];
+                nextToken?: components["parameters"]["NextToken"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of findings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Finding"][];
+                        nextToken?: string;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    exportFindings: {
+        parameters: {
+            query: {
+                format: "csv" | "json" | "asff";
+                /** @description only this AWS account */
+                account?: components["parameters"]["AccountFilter"];
+                /** @description only this region */
+                region?: components["parameters"]["RegionFilter"];
+                /** @description only this team (a team always sees only its own; an auditor may filter) */
+                team?: components["parameters"]["TeamFilter"];
+                rule?: components["parameters"]["RuleFilter"];
+                state?: components["parameters"]["StateFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The findings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": {
+                        items?: components["schemas"]["Finding"][];
+                        /** @description ASFF findings (format asff), ready for securityhub BatchImportFindings */
+                        Findings?: Record<string, never>[];
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    getSecretCompliance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the secret's name or ARN (URL-encoded once) */
+                secretId: components["parameters"]["SecretId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret's compliance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretCompliance"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    startEvaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The evaluation started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluation"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
+    getEvaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The evaluation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluation"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    remediateFinding: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The same key sent again returns the same onboarding instead of starting another. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                findingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemediationRequest"];
+            };
+        };
+        responses: {
+            /** @description The onboarding that fixes it started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Onboarding"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -889,6 +1322,7 @@ type ReadonlyArray<T> = [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsV1HealthGetResponses200ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/health"]["get"]["responses"]["200"]["content"]["application/json"]["status"]> = ["ok"];
+export const pathsV1ComplianceExportGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/compliance/export"]["get"]["parameters"]["query"]["format"]> = ["csv", "json", "asff"];
 export const onboardingRequestServiceTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OnboardingRequest"]["serviceType"]> = ["postgres", "aurora-postgresql", "mysql", "mariadb", "aurora-mysql", "aurora", "redis", "rabbitmq", "http"];
 export const strategyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Strategy"]> = ["single-user", "alternating-users", "dual-password"];
 export const onboardingStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OnboardingStatus"]> = ["pending", "running", "succeeded", "failed", "cancelling", "cancelled", "offboarded"];

@@ -18,6 +18,7 @@ import { AUDIT_SOURCE } from '../../../shared/audit/audit-events.ts';
 import { RESOURCES } from '../../../shared/names.ts';
 import { centralRoleName } from './central-role-names.ts';
 import { acknowledgeWildcard } from './nag.ts';
+import { ComplianceEvaluator } from './compliance-evaluator.ts';
 import { grantAssumeMemberRole, organizationEnvironment, type OrganizationSettings } from './organization.ts';
 
 export interface ControlPlaneStackProps extends StackProps {
@@ -29,6 +30,12 @@ export interface ControlPlaneStackProps extends StackProps {
   teamPrincipals?: Record<string, string>;
   /** Member accounts the steps and the API act in through `rcp-member-onboarding` and `rcp-member-inventory`. */
   organization?: OrganizationSettings;
+  /** IAM principal ARN patterns (`*` wildcard) of auditors: they read the whole organisation's compliance. */
+  auditorPrincipals?: string[];
+  /** The central bus member accounts forward their Secrets Manager events to (compliance re-evaluates on them). */
+  orgEventsBus?: IEventBus;
+  /** The compliance policy (services/compliance/policy.ts). */
+  compliancePolicy?: unknown;
   bundle: boolean;
 }
 
@@ -135,6 +142,7 @@ export class ControlPlaneStack extends Stack {
         STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
         RCP_OPENAPI_PATH: './openapi.yaml',
         RCP_TEAM_PRINCIPALS: JSON.stringify(props.teamPrincipals ?? {}),
+        RCP_AUDITOR_PRINCIPALS: JSON.stringify(props.auditorPrincipals ?? []),
         // Which function rotates a secret tells whether it is the product's, in the team's secret list.
         FLEET_ROTATOR_ARN: props.rotator.functionArn,
         ROTATOR_PLACEMENTS: JSON.stringify(Object.fromEntries(Object.entries(props.placements ?? {}).map(([vpc, fn]) => [vpc, fn.functionArn]))),
@@ -164,6 +172,21 @@ export class ControlPlaneStack extends Stack {
     grantAssumeMemberRole(apiFunction, 'inventory', props.organization);
     grantAssumeMemberRole(apiFunction, 'inventory', props.organization);
     functions.ApiHandler = apiFunction;
+
+    const compliance = new ComplianceEvaluator(this, 'Compliance', {
+      table: this.table,
+      auditBus: props.auditBus,
+      orgEventsBus: props.orgEventsBus,
+      rotatorArns: { fleet: props.rotator.functionArn, placements: Object.fromEntries(Object.entries(props.placements ?? {}).map(([vpc, fn]) => [vpc, fn.functionArn])) },
+      organization: props.organization,
+      policy: props.compliancePolicy,
+      bundle: props.bundle,
+    });
+    // "Evaluate now" starts a full evaluation in the background; the API reads the results from the table.
+    compliance.fn.grantInvoke(apiFunction);
+    apiFunction.addEnvironment('COMPLIANCE_FUNCTION_ARN', compliance.fn.functionArn);
+    apiFunction.addEnvironment('RCP_COMPLIANCE_POLICY', JSON.stringify(props.compliancePolicy ?? {}));
+    const compliancePolicy = compliance.fn.role!.node.tryFindChild('DefaultPolicy');
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR });
     this.api = new SpecRestApi(this, 'Api', {
@@ -196,6 +219,7 @@ export class ControlPlaneStack extends Stack {
     }
 
     const tableId = this.getLogicalId(this.table.node.defaultChild as CfnTable);
+    if (compliancePolicy) Validations.of(compliancePolicy).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`, reason: "The table's own indexes (byTeam), created with it." });
     for (const fn of Object.values(functions)) {
       Validations.of(fn).acknowledge({ id: 'AwsSolutions-L1', reason: 'The product targets nodejs22.x (a fixed choice); the runtime moves with the project.' });
       const policy = fn.role!.node.tryFindChild('DefaultPolicy');

@@ -11,6 +11,10 @@ export interface SecretRotationControlPlaneProps extends StageProps {
   readonly placements?: RotatorPlacement[];
   /** Who calls the REST API for which team: IAM principal ARN pattern (`*` wildcard) -> team name. */
   readonly teamPrincipals?: Record<string, string>;
+  /** Auditors: IAM principal ARN patterns (`*` wildcard) that read the whole organisation's compliance. */
+  readonly auditorPrincipals?: string[];
+  /** The compliance policy: rule parameters with org defaults and overrides per account and team (services/compliance/policy.ts). */
+  readonly compliancePolicy?: unknown;
   /** The member accounts this central account serves (their stacks: RcpMemberRoles, RcpMemberForwarding). */
   readonly organization?: OrganizationSettings;
   /** CloudFormation stack names; by default `RcpAudit`, `RcpRotator`, `RcpControlPlane` in every stage. */
@@ -37,7 +41,7 @@ export class SecretRotationControlPlane extends Stage {
 
   constructor(scope: Construct, id: string, props: SecretRotationControlPlaneProps = {}) {
     super(scope, id, props);
-    const { placements, teamPrincipals, organization } = checkedSettings({ placements: props.placements, teamPrincipals: props.teamPrincipals, organization: props.organization });
+    const { placements, teamPrincipals, organization, auditorPrincipals, compliancePolicy } = checkedSettings({ placements: props.placements, teamPrincipals: props.teamPrincipals, organization: props.organization, auditorPrincipals: props.auditorPrincipals, compliancePolicy: props.compliancePolicy });
     const bundle = props.bundle ?? true;
     const names = props.stackNames ?? {};
     // Imports, not Fn::GetStackOutput: CloudFormation keeps the bus and rotator while the control plane uses them.
@@ -59,6 +63,9 @@ export class SecretRotationControlPlane extends Stage {
       rotator: this.rotator.rotator,
       placements: this.rotator.placements,
       teamPrincipals,
+      auditorPrincipals,
+      compliancePolicy,
+      orgEventsBus: this.audit.orgBus,
       organization,
       bundle,
     });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Node } from 'constructs';
 import type { OrganizationSettings } from './organization.ts';
 import type { RotatorPlacement } from './rotator-stack.ts';
+import { policySchema } from '../../../services/compliance/policy.ts';
 
 /**
  * The settings a SecretRotationControlPlane is built from, checked before any construct exists so
@@ -42,16 +43,26 @@ const teamPrincipals = z
     }
   });
 
+const auditorPrincipals = z.array(z.string().regex(PRINCIPAL_PATTERN, 'an IAM or STS ARN pattern (arn:aws:iam::… or arn:aws:sts::…, * as a wildcard)'));
+const compliancePolicy = z.unknown().superRefine((value, ctx) => {
+  const checked = policySchema.safeParse(value);
+  if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', path: issue.path as PropertyKey[] as (string | number)[], message: issue.message });
+});
+
 const settingsSchema = z.object({
   placements: z.array(placement).optional(),
   teamPrincipals: teamPrincipals.optional(),
   organization: organization.optional(),
+  auditorPrincipals: auditorPrincipals.optional(),
+  compliancePolicy: compliancePolicy.optional(),
 });
 
 export interface StageSettings {
   placements?: RotatorPlacement[];
   teamPrincipals?: Record<string, string>;
   organization?: OrganizationSettings;
+  auditorPrincipals?: string[];
+  compliancePolicy?: unknown;
 }
 
 /** The settings, or an error that names every wrong one and says what it should be. */
@@ -69,6 +80,8 @@ export function checkedSettings(settings: StageSettings, where: (path: PropertyK
 export const CONTEXT = {
   placements: 'rcp:placements',
   teamPrincipals: 'rcp:teamPrincipals',
+  auditorPrincipals: 'rcp:auditorPrincipals',
+  compliancePolicy: 'rcp:compliancePolicy',
   organizationId: 'rcp:organizationId',
   memberAccountIds: 'rcp:memberAccountIds',
   externalId: 'rcp:externalId',
@@ -103,6 +116,8 @@ export function settingsFromContext(node: Node): StageSettings {
     {
       placements: contextJson(node, CONTEXT.placements) as RotatorPlacement[] | undefined,
       teamPrincipals: contextJson(node, CONTEXT.teamPrincipals) as Record<string, string> | undefined,
+      auditorPrincipals: contextJson(node, CONTEXT.auditorPrincipals) as string[] | undefined,
+      compliancePolicy: contextJson(node, CONTEXT.compliancePolicy),
       organization: Object.keys(given).length ? given : undefined,
     },
     ([first, second, ...rest]) => {

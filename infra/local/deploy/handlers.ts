@@ -19,5 +19,6 @@ export const HANDLERS: Record<string, Factory> = {
   'services/rotator/handler.ts': async (env, o) => (await import('../../../services/rotator/composition.ts')).createRotatorHandler(env, o) as unknown as LambdaHandler,
   'services/onboarding/handler.ts': async (env, o) => (await import('../../../services/onboarding/composition.ts')).createOnboardingHandler(env, o) as unknown as LambdaHandler,
   'services/onboarding/callback-handler.ts': async (env, o) => (await import('../../../services/onboarding/composition.ts')).createRotationCallbackHandler(env, o) as unknown as LambdaHandler,
+  'services/compliance/handler.ts': async (env, o) => (await import('../../../services/compliance/composition.ts')).createComplianceHandler(env, o) as unknown as LambdaHandler,
   'services/api/handler.ts': async (env, o) => (await import('../../../services/api/composition.ts')).createApiHandler(env, o) as unknown as LambdaHandler,
 };

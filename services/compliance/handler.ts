@@ -1,0 +1,3 @@
+import { createComplianceHandler } from './composition.ts';
+
+export const handler = createComplianceHandler(process.env);
