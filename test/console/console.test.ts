@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIST } from '../../infra/local/console-files.ts';
 import { startBrowser, type Browser } from '../support/browser.ts';
+import { eventually } from '../support/eventually.ts';
 import { startLocalStack, TOKENS, type LocalStack } from '../support/local-stack.ts';
 
 // The console in a real browser against `npm start`'s whole stack: every number and message the
@@ -13,6 +14,13 @@ let stack: LocalStack;
 let browser: Browser;
 let page: Page;
 let demoArn: string;
+
+interface Summary {
+  compliantPercent: number;
+  totals: { secrets: number; compliant: number; nonCompliant: number };
+  byAccount: { key: string; secrets: number; nonCompliant: number }[];
+  byTeam: unknown[];
+}
 
 async function api<T = Record<string, unknown>>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${stack.apiUrl}${path}`, {
@@ -76,6 +84,67 @@ describe('the web console', () => {
     await browser.screenshot(page, '02-my-secrets-empty');
   });
 
+  it('the dashboard shows the numbers of the API summary, for the team only', async () => {
+    const started = await api<{ evaluationId: string }>(TOKENS.a, 'POST', '/v1/compliance/evaluations');
+    expect(started.status).toBe(202);
+    await eventually(
+      'the compliance evaluation to finish',
+      async () => ((await api<{ status: string }>(TOKENS.a, 'GET', `/v1/compliance/evaluations/${started.body.evaluationId}`)).body.status === 'succeeded' ? true : undefined),
+      60_000,
+      200,
+    );
+    const summary = (await api<Summary>(TOKENS.a, 'GET', '/v1/compliance/summary')).body;
+    expect(summary.totals.secrets).toBeGreaterThan(0);
+
+    // First load in a fresh browser profile (nothing cached) until the summary is on screen.
+    const fresh = await browser.page();
+    const dashboardStart = Date.now();
+    const ms = await signIn(fresh, TOKENS.a, '/compliance');
+    await fresh.getByTestId('compliant-percent').waitFor();
+    console.log(`[console] first load to dashboard shown (empty cache, sign-in included): ${Date.now() - dashboardStart} ms (page and sign-in ${ms} ms)`);
+    expect(await fresh.getByTestId('compliant-percent').textContent()).toBe(`${Math.round(summary.compliantPercent * 10) / 10}%`);
+    expect(Number(await fresh.getByTestId('total-secrets').textContent())).toBe(summary.totals.secrets);
+    expect(Number(await fresh.getByTestId('total-compliant').textContent())).toBe(summary.totals.compliant);
+    expect(Number(await fresh.getByTestId('total-non-compliant').textContent())).toBe(summary.totals.nonCompliant);
+    for (const account of summary.byAccount) {
+      await fresh.getByTestId('by-account').getByRole('row', { name: new RegExp(`^${account.key} ${account.secrets} ${account.nonCompliant} `) }).waitFor();
+    }
+    expect(await fresh.getByTestId('by-team').getByRole('row').count()).toBe(summary.byTeam.length + 1);
+    await browser.screenshot(fresh, '03-compliance-dashboard');
+
+    // A filter change (rule) refetches the findings: as many rows as the API gives for that filter.
+    const findings = (await api<{ items: unknown[] }>(TOKENS.a, 'GET', '/v1/compliance/findings?rule=rotation-enabled&limit=100')).body.items;
+    const changed = Date.now();
+    await fresh.getByRole('button', { name: /^Rule Rule/ }).click();
+    await fresh.getByRole('option', { name: 'rotation-enabled', exact: true }).click();
+    await fresh.waitForURL('**/compliance?rule=rotation-enabled');
+    await expect.poll(() => fresh.getByRole('heading', { name: /^Findings/ }).textContent()).toBe(`Findings (${findings.length})`);
+    console.log(`[console] filter change (rule) to findings shown: ${Date.now() - changed} ms`);
+
+    // The export is the API's CSV for the same filter.
+    const download = fresh.waitForEvent('download');
+    await fresh.getByRole('button', { name: 'Export CSV' }).click();
+    const csv = await readFile((await (await download).path())!, 'utf8');
+    const expected = await (await fetch(`${stack.apiUrl}/v1/compliance/export?format=csv&rule=rotation-enabled`, { headers: { authorization: `Bearer ${TOKENS.a}` } })).text();
+    expect(csv).toBe(expected);
+
+    // Another team sees only its own (none here), not team a's.
+    const other = await browser.page();
+    await signIn(other, TOKENS.b, '/compliance');
+    const theirs = (await api<Summary>(TOKENS.b, 'GET', '/v1/compliance/summary')).body;
+    await other.getByTestId('total-secrets').waitFor();
+    expect(Number(await other.getByTestId('total-secrets').textContent())).toBe(theirs.totals.secrets);
+    expect(theirs.totals.secrets).toBe(0);
+  });
+
+  it('onboard from a finding opens the form with its secret chosen', async () => {
+    await page.goto(`${stack.apiUrl}/compliance?rule=rotation-enabled&state=NON_COMPLIANT`);
+    await page.getByRole('button', { name: 'Onboard demo/postgres' }).click();
+    await page.waitForURL('**/onboard?secret=*');
+    expect(new URL(page.url()).searchParams.get('secret')).toBe(demoArn);
+    await page.getByText('000000000000', { exact: true }).first().waitFor();
+  });
+
   it('a bad schedule shows the API\'s own message as you type, and a good one its next five windows', async () => {
     await page.goto(`${stack.apiUrl}/onboard`);
     await page.getByRole('button', { name: /^Secret Secret/ }).click();
@@ -87,7 +156,7 @@ describe('the web console', () => {
     expect(answer.status).toBe(400);
     await page.getByLabel('Schedule', { exact: true }).fill(bad);
     await expect.poll(() => page.getByText(answer.body.detail, { exact: true }).first().isVisible()).toBe(true);
-    await browser.screenshot(page, '03-onboard-bad-schedule');
+    await browser.screenshot(page, '04-onboard-bad-schedule');
 
     await page.getByLabel('Schedule', { exact: true }).fill('rotate every 30 days');
     await page.getByLabel('Window length').fill('3h');
@@ -105,7 +174,7 @@ describe('the web console', () => {
     expect(onboarding.body.status).toBe('succeeded');
     // Every step the API recorded is a row of the steps table.
     await expect.poll(() => page.locator('table').last().locator('tbody tr').count()).toBe(onboarding.body.steps.length);
-    await browser.screenshot(page, '04-onboarding-succeeded');
+    await browser.screenshot(page, '05-onboarding-succeeded');
   });
 
   it('My secrets shows the onboarded secret with its rotation state, and its page the rotation', async () => {
@@ -113,12 +182,12 @@ describe('the web console', () => {
     const row = page.getByRole('row', { name: /demo\/postgres/ });
     await row.waitFor();
     await expect.poll(() => row.getByText('enabled').count()).toBe(1);
-    await browser.screenshot(page, '05-my-secrets');
+    await browser.screenshot(page, '06-my-secrets');
     await row.getByRole('link', { name: 'demo/postgres' }).click();
     await page.waitForURL(`**/secrets/${encodeURIComponent(demoArn)}`);
     const rotation = await api<{ rules: { ScheduleExpression: string } }>(TOKENS.a, 'GET', `/v1/secrets/${encodeURIComponent(demoArn)}/rotation`);
     await page.getByText(rotation.body.rules.ScheduleExpression, { exact: true }).waitFor();
-    await browser.screenshot(page, '06-secret');
+    await browser.screenshot(page, '07-secret');
   });
 
   it('a second team cannot see the first team\'s secrets, not even by a deep link', async () => {
@@ -136,7 +205,7 @@ describe('the web console', () => {
     expect([theirs.status, theirs.body.title]).toEqual([missing.status, missing.body.title]);
     await other.goto(`${stack.apiUrl}/secrets/${encodeURIComponent(demoArn)}`);
     await expect.poll(() => other.getByTestId('problem-detail').first().textContent()).toBe(theirs.body.detail);
-    await browser.screenshot(other, '07-other-team-deep-link');
+    await browser.screenshot(other, '08-other-team-deep-link');
   });
 
   it('offboards after a confirmation that says what it undoes', async () => {
@@ -145,7 +214,7 @@ describe('the web console', () => {
     await page.getByRole('button', { name: 'Offboard', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: /Offboard demo\/postgres/ });
     await dialog.getByText(/cancels the secret's automatic rotation and removes the tags onboarding set/).waitFor();
-    await browser.screenshot(page, '08-offboard-confirmation');
+    await browser.screenshot(page, '09-offboard-confirmation');
     await dialog.getByRole('button', { name: 'Offboard', exact: true }).click();
     await page.getByText('demo/postgres was offboarded').waitFor();
     const onboarded = await api<{ items: unknown[] }>(TOKENS.a, 'GET', '/v1/secrets?onboarded=true');

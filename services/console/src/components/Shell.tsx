@@ -12,6 +12,7 @@ export function Shell() {
   const location = useLocation();
   const queries = useQueryClient();
   const [signedIn, setSignedIn] = useState(() => session.token() !== null);
+  const [navigationOpen, setNavigationOpen] = useState(true);
 
   useEffect(() => {
     const signedOut = () => setSignedIn(false);
@@ -47,6 +48,9 @@ export function Shell() {
       <AppLayout
         headerSelector="#top-nav"
         toolsHide
+        navigationOpen={navigationOpen}
+        onNavigationChange={({ detail }) => setNavigationOpen(detail.open)}
+        ariaLabels={{ navigation: 'Navigation', navigationToggle: 'Open navigation', navigationClose: 'Close navigation' }}
         navigation={
           <SideNavigation
             activeHref={`/${location.pathname.split('/')[1] ?? ''}`}

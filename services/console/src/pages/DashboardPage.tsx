@@ -2,6 +2,7 @@ import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
+import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import LineChart from '@cloudscape-design/components/line-chart';
 import Link from '@cloudscape-design/components/link';
@@ -16,7 +17,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import type { ComplianceCount, Finding } from '../../../../shared/contract/types.ts';
 import { findingStateValues, ruleIdValues } from '../../../../shared/contract/types.ts';
-import { allFindings, complianceSummary, exportFindingsCsv, type ComplianceFilter } from '../api/pending.ts';
+import { allFindings, complianceSummary, exportFindingsCsv, type ComplianceFilter } from '../api/compliance.ts';
 import { ProblemAlert } from '../components/ProblemAlert.tsx';
 import { when } from '../components/time.ts';
 
@@ -70,20 +71,23 @@ export function DashboardPage() {
       empty: <Box textAlign="center">No findings for these filters</Box>,
       noMatch: <Box textAlign="center">No finding matches the text</Box>,
     },
-    sorting: { defaultState: { sortingColumn: { sortingField: 'since' } } },
+    sorting: {},
     pagination: { pageSize: 25 },
   });
 
   const s = summary.data;
   const options = (values: readonly string[]) => [ANY, ...values.map((v) => ({ value: v, label: v }))];
   const pick = (key: keyof ComplianceFilter, values: readonly string[], label: string) => (
-    <Select
-      selectedOption={filter[key] ? { value: filter[key], label: filter[key] } : ANY}
-      options={options(values)}
-      onChange={({ detail }) => setFilter(key, detail.selectedOption.value ?? '')}
-      ariaLabel={label}
-      inlineLabelText={label}
-    />
+    <FormField label={label}>
+      <div style={{ minWidth: 180 }}>
+        <Select
+          selectedOption={filter[key] ? { value: filter[key], label: filter[key] } : ANY}
+          options={options(values)}
+          onChange={({ detail }) => setFilter(key, detail.selectedOption.value ?? '')}
+          ariaLabel={label}
+        />
+      </div>
+    </FormField>
   );
 
   return (
@@ -91,13 +95,13 @@ export function DashboardPage() {
       <Header variant="h1" description={s?.evaluatedAt ? `Evaluated ${when(s.evaluatedAt)}` : 'Whether secrets rotate as the policy requires'}>
         Compliance
       </Header>
-      <ColumnLayout columns={5}>
+      <SpaceBetween direction="horizontal" size="m">
         {pick('account', [...new Set((s?.byAccount ?? []).map((c) => c.key).concat(filter.account ?? []))], 'Account')}
         {pick('region', [...new Set((s?.byRegion ?? []).map((c) => c.key).concat(filter.region ?? []))], 'Region')}
         {pick('team', [...new Set((s?.byTeam ?? []).map((c) => c.key).concat(filter.team ?? []))], 'Team')}
         {pick('rule', ruleIdValues, 'Rule')}
         {pick('state', findingStateValues, 'State')}
-      </ColumnLayout>
+      </SpaceBetween>
       {summary.error ? <ProblemAlert error={summary.error} /> : null}
       <Container header={<Header variant="h2">Summary</Header>}>
         {summary.isPending ? (
