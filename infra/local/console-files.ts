@@ -45,6 +45,11 @@ export function consoleIsFresh(): boolean {
 export async function ensureConsoleBuilt(log: (line: string) => void = () => undefined): Promise<{ built: boolean; dir: string }> {
   if (consoleIsFresh()) return { built: false, dir: CONSOLE_DIST };
   log('building the web console (services/console) ...');
+  return buildConsole();
+}
+
+/** Builds the console now, whatever is in dist/. */
+export async function buildConsole(): Promise<{ built: boolean; dir: string }> {
   const hash = consoleSourceHash();
   const staging = `${CONSOLE_DIST}.${process.pid}-${Date.now()}`;
   const { build } = await import('vite');

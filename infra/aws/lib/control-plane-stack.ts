@@ -44,6 +44,8 @@ export class ControlPlaneStack extends Stack {
   readonly table: Table;
   readonly workflow: OnboardingWorkflow;
   readonly api: SpecRestApi;
+  /** The REST API's function: the console's API (ConsoleStack) proxies to it too. */
+  readonly apiFunction: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -132,7 +134,7 @@ export class ControlPlaneStack extends Stack {
     functions.FirstRotationCallback = callback;
 
     const apiIdempotency = idempotencyTable(this, 'ApiIdempotencyTable', RESOURCES.apiIdempotencyTable);
-    const apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
+    const apiFunction = (this.apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
       description: 'REST API of the secret rotation control plane',
       roleName: centralRoleName('api', this.region),
       environment: {
@@ -150,7 +152,7 @@ export class ControlPlaneStack extends Stack {
       },
       bundle: props.bundle,
       extraFiles: ['openapi.yaml'],
-    });
+    }));
     this.table.grantReadWriteData(apiFunction);
     apiIdempotency.grantReadWriteData(apiFunction);
     props.auditBus.grantPutEventsTo(apiFunction);
