@@ -36,8 +36,10 @@ async function main() {
     { port: demoPort, setting: 'DEMO_POSTGRES_PORT', what: 'demo PostgreSQL' },
   ]);
   // A demo token when none are configured, kept in the state folder so it survives restarts.
-  const tokenText = process.env.RCP_TOKENS || `demo:${await demoToken(stateDir)}`;
+  // With the demo token comes an auditor's (RCP_AUDITOR_TEAMS names the teams whose tokens are auditors').
+  const tokenText = process.env.RCP_TOKENS || `demo:${await demoToken(stateDir)},auditor:${await demoToken(stateDir, 'auditor-token')}`;
   const tokens = parseTokens(tokenText);
+  const auditorTeams = (process.env.RCP_AUDITOR_TEAMS ?? (process.env.RCP_TOKENS ? '' : 'auditor')).split(',').map((t) => t.trim()).filter(Boolean);
   const [demoToken_, demoTeam] = [...tokens][0]!;
   // The web console the API's address serves, built first when a clone or an edit left it missing or stale.
   await ensureConsoleBuilt((line) => console.log(line));
@@ -52,7 +54,15 @@ async function main() {
     organization: demoOrganizationSetup(),
     cloudOrganization: demoOrganizationConfig(),
     // Locally a bearer token stands for a caller: the API function maps it to its team as it maps IAM principals on AWS.
-    environmentFor: { 'services/api/handler.ts': { RCP_TEAM_PRINCIPALS: JSON.stringify(localTeamPrincipals(DEMO_ORGANIZATION.central.id, tokens.values())) } },
+    environmentFor: {
+      // The compliance policy (services/compliance/policy.ts); on AWS the context value rcp:compliancePolicy.
+      ...(process.env.RCP_COMPLIANCE_POLICY ? { 'services/compliance/handler.ts': { RCP_COMPLIANCE_POLICY: process.env.RCP_COMPLIANCE_POLICY } } : {}),
+      'services/api/handler.ts': {
+        ...(process.env.RCP_COMPLIANCE_POLICY ? { RCP_COMPLIANCE_POLICY: process.env.RCP_COMPLIANCE_POLICY } : {}),
+        RCP_TEAM_PRINCIPALS: JSON.stringify(localTeamPrincipals(DEMO_ORGANIZATION.central.id, tokens.values())),
+        RCP_AUDITOR_PRINCIPALS: JSON.stringify(Object.keys(localTeamPrincipals(DEMO_ORGANIZATION.central.id, auditorTeams))),
+      },
+    },
   });
   await deployMemberStacks(cloud, stacks);
   const credentials = [];
@@ -66,7 +76,8 @@ async function main() {
   console.log(`organisation ${DEMO_ORGANIZATION.id}, regions ${DEMO_ORGANIZATION.regions.join(' and ')}; each account acts with its id as AWS_ACCESS_KEY_ID:`);
   for (const account of accounts) console.log(`  ${account.id}  ${account.name}${account.id === cloud.account ? ' (central: control plane, fleet rotator)' : ' (member)'}`);
   console.log(`API listening on ${api.url} (team "${demoTeam}", token ${demoToken_})`);
-  console.log(`web console on ${api.url}/ (sign in with the token above)`);
+  for (const [token, team] of tokens) if (auditorTeams.includes(team)) console.log(`  auditor "${team}" (reads the whole organisation's compliance): token ${token}`);
+  console.log(`web console on ${api.url}/ (sign in with a token above)`);
   console.log(`demo PostgreSQL on 127.0.0.1:${postgres.port} (admin: ${stateDir}/demo-postgres/admin.json); its logins are the secrets`);
   for (const c of credentials) console.log(`  ${c.name.padEnd(24)} account ${c.account} ${c.region}${c.onboarded ? ' (onboarded)' : ''}`);
   const demo = credentials[0]!;

@@ -54,8 +54,8 @@ export async function prepareStateDir(dir: string): Promise<string> {
  * The demo team's bearer token: made once and kept in the state folder, so a token exported in
  * another terminal keeps working across restarts.
  */
-export async function demoToken(stateDir: string): Promise<string> {
-  const file = join(stateDir, 'demo-token');
+export async function demoToken(stateDir: string, fileName = 'demo-token'): Promise<string> {
+  const file = join(stateDir, fileName);
   try {
     const token = (await readFile(file, 'utf8')).trim();
     if (/^[A-Za-z0-9_-]{16,}$/.test(token)) return token;

@@ -1,3 +1,4 @@
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { findingsOf, parseFindingId, recordCompliant, type Finding, type SecretRecord } from '../compliance/findings.ts';
 import { toAsff } from '../compliance/asff.ts';
 import { evaluateOne, newEvaluationId, percent } from '../compliance/evaluator.ts';
@@ -144,19 +145,29 @@ export async function exportFindings(deps: ApiDeps, caller: Caller, filter: Comp
   return { contentType: 'text/csv; charset=utf-8', body: `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n` };
 }
 
+const NOT_VISIBLE = new Set(['ResourceNotFoundException', 'AccessDeniedException', 'AccessDenied', 'ValidationException', 'InvalidParameterException']);
 const notFound = (caller: Caller, secretId: string) =>
   problem(404, 'secret-not-found', `no secret "${secretId.slice(0, 256)}" ${caller.auditor ? 'in the organisation' : `of team ${caller.team}`}: check the name or ARN (its account and region), and that the secret is tagged ${TAGS.team}=${caller.team}`);
 
 /** One secret's findings and history; a secret not evaluated yet is evaluated now. */
 export async function secretCompliance(deps: ApiDeps, caller: Caller, secretId: string) {
   const where = secretLocation(secretId, deps.home);
-  let record: SecretRecord | undefined;
-  if (secretId.startsWith('arn:')) record = await deps.compliance.store.getSecret(secretId, where.account, where.region);
+  let arn = secretId.startsWith('arn:') ? secretId : undefined;
+  if (!arn) {
+    // A name (or partial ARN) lives at home: its full ARN keys the stored record.
+    try {
+      arn = (await deps.compliance.inventoryFor(where).send(new DescribeSecretCommand({ SecretId: secretId }))).ARN;
+    } catch (err) {
+      if (NOT_VISIBLE.has((err as Error).name)) throw notFound(caller, secretId);
+      throw err;
+    }
+  }
+  let record = arn ? await deps.compliance.store.getSecret(arn, where.account, where.region) : undefined;
   if (!record) {
     try {
       record = await evaluateOne(deps.compliance, secretId, { trigger: 'request', actor: caller.actor, where });
     } catch (err) {
-      if (['AccessDeniedException', 'AccessDenied', 'ValidationException', 'InvalidParameterException'].includes((err as Error).name)) throw notFound(caller, secretId);
+      if (NOT_VISIBLE.has((err as Error).name)) throw notFound(caller, secretId);
       throw err;
     }
   }

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { productFunction } from './bundling.ts';
 import { centralRoleName } from './central-role-names.ts';
 import { FORWARDED_API_CALLS, FORWARDED_SERVICE_EVENTS } from './member-forwarding-stack.ts';
+import { acknowledgeWildcard } from './nag.ts';
 import { grantAssumeMemberRole, organizationEnvironment, type OrganizationSettings } from './organization.ts';
 
 /** The secret events that re-evaluate one secret within seconds (the others do not change a rule's input). */
@@ -62,7 +63,8 @@ export class ComplianceEvaluator extends Construct {
     props.auditBus.grantPutEventsTo(this.fn);
     // The central account's own secrets: ListSecrets has no resource-level permission; DescribeSecret never returns a value.
     this.fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [`arn:${stack.partition}:secretsmanager:*:${stack.account}:secret:*`] }));
+    const ownSecrets = `arn:${stack.partition}:secretsmanager:*:${stack.account}:secret:*`;
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [ownSecrets] }));
     grantAssumeMemberRole(this.fn, 'inventory', props.organization);
 
     const target = () => new LambdaTarget(this.fn, { retryAttempts: 4, maxEventAge: Duration.hours(1) });
@@ -85,8 +87,7 @@ export class ComplianceEvaluator extends Construct {
     const policy = this.fn.role!.node.tryFindChild('DefaultPolicy');
     if (policy) {
       Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray and secretsmanager:ListSecrets have no resource-level permissions; the inventory reads names, tags and dates, never values.' });
-      Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:*]`, reason: "DescribeSecret on this account's secrets in every region it serves: compliance looks at every secret (never its value)." });
-      Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:${stack.account}:secret:*]`, reason: "DescribeSecret on this account's secrets in every region it serves (never a value)." });
+      acknowledgeWildcard(policy, ownSecrets, "DescribeSecret on this account's secrets in every region it serves: compliance looks at every secret (never its value).");
     }
   }
 }

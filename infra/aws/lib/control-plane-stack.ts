@@ -185,7 +185,7 @@ export class ControlPlaneStack extends Stack {
       bundle: props.bundle,
     });
     // "Evaluate now" starts a full evaluation in the background; the API reads the results from the table.
-    compliance.fn.grantInvoke(apiFunction);
+    apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [compliance.fn.functionArn] }));
     apiFunction.addEnvironment('COMPLIANCE_FUNCTION_ARN', compliance.fn.functionArn);
     apiFunction.addEnvironment('RCP_COMPLIANCE_POLICY', JSON.stringify(props.compliancePolicy ?? {}));
     const compliancePolicy = compliance.fn.role!.node.tryFindChild('DefaultPolicy');
