@@ -1,5 +1,4 @@
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, CENTRAL_STAGE } from '../../infra/aws/bin/app.ts';
@@ -12,10 +11,9 @@ let template: Template;
 const TEAM_PRINCIPALS = { 'arn:aws:sts::111122223333:assumed-role/orders-deployer/*': 'orders', 'arn:aws:sts::111122223333:assumed-role/payments-ci/*': 'payments' };
 
 beforeAll(() => {
-  const app = buildApp(new App({ outdir: cdkOutdir(), context: { 'rcp:teamPrincipals': JSON.stringify(TEAM_PRINCIPALS) } }), { bundle: false, checks: false });
+  const app = buildApp(new App({ outdir: cdkOutdir(), context: { 'rcp:teamPrincipals': JSON.stringify(TEAM_PRINCIPALS) } }), { bundle: false });
   const stage = app.node.findChild(CENTRAL_STAGE) as SecretRotationControlPlane;
-  // cdk-nag's AwsSolutions checks on this stack (stacks.test.ts checks the whole app): synth throws on any finding not acknowledged with a reason
-  Validations.of(stage.console).addPlugins(new AwsSolutionsChecks(stage.console, { verbose: true }));
+  // synth runs cdk-nag's AwsSolutions checks and throws on any finding not acknowledged with a reason
   app.synth();
   template = Template.fromStack(stage.console);
 }, 120_000);
