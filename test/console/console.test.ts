@@ -14,6 +14,7 @@ let stack: LocalStack;
 let browser: Browser;
 let page: Page;
 let demoArn: string;
+const AUDITOR = 'token-of-auditor-0003';
 
 interface Summary {
   compliantPercent: number;
@@ -41,7 +42,7 @@ async function signIn(target: Page, token: string, path: string): Promise<number
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ prefix: 'console' });
+  stack = await startLocalStack({ prefix: 'console', env: { RCP_TOKENS: `team-a:${TOKENS.a},team-b:${TOKENS.b},auditor:${AUDITOR}`, RCP_AUDITOR_TEAMS: 'auditor' } });
   browser = await startBrowser();
   page = await browser.page();
   const secrets = await api<{ items: { name: string; secretArn: string }[] }>(TOKENS.a, 'GET', '/v1/secrets');
@@ -127,6 +128,15 @@ describe('the web console', () => {
     const csv = await readFile((await (await download).path())!, 'utf8');
     const expected = await (await fetch(`${stack.apiUrl}/v1/compliance/export?format=csv&rule=rotation-enabled`, { headers: { authorization: `Bearer ${TOKENS.a}` } })).text();
     expect(csv).toBe(expected);
+
+    // An auditor sees the organisation: every team's secrets.
+    const auditor = await browser.page();
+    await signIn(auditor, AUDITOR, '/compliance');
+    const org = (await api<Summary>(AUDITOR, 'GET', '/v1/compliance/summary')).body;
+    await auditor.getByTestId('total-secrets').waitFor();
+    expect(Number(await auditor.getByTestId('total-secrets').textContent())).toBe(org.totals.secrets);
+    expect(org.totals.secrets).toBeGreaterThanOrEqual(summary.totals.secrets);
+    await auditor.getByTestId('by-team').getByRole('row', { name: /^team-a / }).waitFor();
 
     // Another team sees only its own (none here), not team a's.
     const other = await browser.page();

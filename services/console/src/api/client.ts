@@ -20,8 +20,8 @@ function problemOf(response: Response, body: unknown): Problem {
 /** Sends the signed-in team's token with every call; a 401 ends the session so the sign-in page shows. */
 const auth: Middleware = {
   onRequest({ request }) {
-    const token = session.token();
-    if (token) request.headers.set('authorization', `Bearer ${token}`);
+    const authorization = session.authorization();
+    if (authorization) request.headers.set('authorization', authorization);
     return request;
   },
   onResponse({ response }) {

@@ -8,8 +8,8 @@ import { session } from './session.ts';
  * when they are in the contract.
  */
 async function get<T>(path: string): Promise<T> {
-  const token = session.token();
-  const response = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const authorization = session.authorization();
+  const response = await fetch(path, { headers: authorization ? { authorization } : {} });
   const body = (await response.json().catch(() => undefined)) as unknown;
   if (!response.ok) {
     const problem = body as ApiProblem['problem'] | undefined;

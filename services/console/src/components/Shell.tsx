@@ -5,6 +5,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Navigate, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { session } from '../api/session.ts';
+import { cognitoUsers, signInConfig } from '../api/sign-in-config.ts';
 
 /** The console's frame: top bar, navigation, and the signed-in check every page behind it shares. */
 export function Shell() {
@@ -39,7 +40,8 @@ export function Shell() {
               onClick: () => {
                 session.signOut();
                 queries.clear();
-                navigate('/sign-in');
+                // On AWS the Cognito session ends too, or the next sign-in would skip the password.
+                void signInConfig().then((config) => (config.kind === 'cognito' ? cognitoUsers(config).signoutRedirect() : navigate('/sign-in')));
               },
             },
           ]}

@@ -6,10 +6,12 @@ import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { api, ok } from '../api/client.ts';
 import { session } from '../api/session.ts';
+import { cognitoUsers, signInConfig } from '../api/sign-in-config.ts';
 import { ProblemAlert } from '../components/ProblemAlert.tsx';
 
 /** Locally a team signs in with its bearer token; the token is checked against the API before it is kept. */
@@ -20,6 +22,24 @@ export function SignInPage() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const queries = useQueryClient();
+  const config = useQuery({ queryKey: ['sign-in-config'], queryFn: signInConfig, staleTime: Infinity });
+  const nextPath = (next: unknown) => (typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/secrets');
+
+  // Back from Cognito's sign-in page with a code: exchange it (PKCE) for the ID token the API takes.
+  const cognito = config.data?.kind === 'cognito' ? config.data : undefined;
+  const returning = params.has('code') && params.has('state');
+  useEffect(() => {
+    if (!cognito || !returning) return;
+    cognitoUsers(cognito)
+      .signinCallback()
+      .then((user) => {
+        if (!user?.id_token) throw new Error('Cognito returned no ID token');
+        session.signIn(user.id_token, 'cognito');
+        queries.clear();
+        navigate(nextPath(user.state), { replace: true });
+      })
+      .catch(setError);
+  }, [cognito, returning, navigate, queries]);
 
   const submit = async () => {
     setBusy(true);
@@ -28,8 +48,7 @@ export function SignInPage() {
     try {
       await ok(api.GET('/v1/service-types'));
       queries.clear();
-      const next = params.get('next');
-      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/secrets', { replace: true });
+      navigate(nextPath(params.get('next')), { replace: true });
     } catch (err) {
       session.signOut();
       setError(err);
@@ -37,6 +56,21 @@ export function SignInPage() {
       setBusy(false);
     }
   };
+
+  if (cognito) {
+    return (
+      <Box padding="xxl">
+        <div style={{ maxWidth: 480, margin: '0 auto' }}>
+          <Container header={<Header variant="h1">Sign in</Header>}>
+            {error ? <ProblemAlert error={error} /> : null}
+            <Button variant="primary" loading={returning && !error} onClick={() => void cognitoUsers(cognito).signinRedirect({ state: params.get('next') ?? '/secrets' }).catch(setError)}>
+              Sign in with your organisation account
+            </Button>
+          </Container>
+        </div>
+      </Box>
+    );
+  }
 
   return (
     <Box padding="xxl">
