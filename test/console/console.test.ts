@@ -15,6 +15,8 @@ let browser: Browser;
 let page: Page;
 let demoArn: string;
 const AUDITOR = 'token-of-auditor-0003';
+/** Waits for what the page shows to settle on the expected value (the API answers in its own time on a busy machine). */
+const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 20_000, interval: 100 });
 
 interface Summary {
   compliantPercent: number;
@@ -75,13 +77,13 @@ describe('the web console', () => {
     await page.keyboard.press('Enter');
     const refused = await api('not-a-token', 'GET', '/v1/service-types');
     expect(refused.status).toBe(401);
-    await expect.poll(() => page.getByTestId('problem-detail').first().textContent()).toBe(refused.body.detail);
+    await poll(() => page.getByTestId('problem-detail').first().textContent()).toBe(refused.body.detail);
   });
 
   it('signs in and lists no onboarded secret yet', async () => {
     const ms = await signIn(page, TOKENS.a, '/secrets');
     console.log(`[console] sign-in to My secrets shown: ${ms} ms`);
-    await expect.poll(() => page.getByText('No onboarded secrets').count()).toBe(1);
+    await poll(() => page.getByText('No onboarded secrets').count()).toBe(1);
     await browser.screenshot(page, '02-my-secrets-empty');
   });
 
@@ -119,7 +121,7 @@ describe('the web console', () => {
     await fresh.getByRole('button', { name: /^Rule Rule/ }).click();
     await fresh.getByRole('option', { name: 'rotation-enabled', exact: true }).click();
     await fresh.waitForURL('**/compliance?rule=rotation-enabled');
-    await expect.poll(() => fresh.getByRole('heading', { name: /^Findings/ }).textContent()).toBe(`Findings (${findings.length})`);
+    await poll(() => fresh.getByRole('heading', { name: /^Findings/ }).textContent()).toBe(`Findings (${findings.length})`);
     console.log(`[console] filter change (rule) to findings shown: ${Date.now() - changed} ms`);
 
     // The export is the API's CSV for the same filter.
@@ -159,19 +161,19 @@ describe('the web console', () => {
     await page.goto(`${stack.apiUrl}/onboard`);
     await page.getByRole('button', { name: /^Secret Secret/ }).click();
     await page.getByRole('option', { name: /demo\/postgres/ }).click();
-    await expect.poll(() => new URL(page.url()).searchParams.get('secret')).toBe(demoArn);
+    await poll(() => new URL(page.url()).searchParams.get('secret')).toBe(demoArn);
 
     const bad = 'rotate every banana';
     const answer = await api<{ detail: string }>(TOKENS.a, 'POST', '/v1/schedules/preview', { schedule: bad });
     expect(answer.status).toBe(400);
     await page.getByLabel('Schedule', { exact: true }).fill(bad);
-    await expect.poll(() => page.getByText(answer.body.detail, { exact: true }).first().isVisible()).toBe(true);
+    await poll(() => page.getByText(answer.body.detail, { exact: true }).first().isVisible()).toBe(true);
     await browser.screenshot(page, '04-onboard-bad-schedule');
 
     await page.getByLabel('Schedule', { exact: true }).fill('rotate every 30 days');
     await page.getByLabel('Window length').fill('3h');
     const preview = await api<{ windows: { start: string }[] }>(TOKENS.a, 'POST', '/v1/schedules/preview', { schedule: 'rotate every 30 days', window: '3h', count: 5 });
-    await expect.poll(() => page.getByTestId('schedule-preview').locator('li').count()).toBe(5);
+    await poll(() => page.getByTestId('schedule-preview').locator('li').count()).toBe(5);
     expect(preview.body.windows).toHaveLength(5);
   });
 
@@ -183,7 +185,7 @@ describe('the web console', () => {
     const onboarding = await api<{ status: string; steps: unknown[] }>(TOKENS.a, 'GET', `/v1/onboardings/${onboardingId}`);
     expect(onboarding.body.status).toBe('succeeded');
     // Every step the API recorded is a row of the steps table.
-    await expect.poll(() => page.locator('table').last().locator('tbody tr').count()).toBe(onboarding.body.steps.length);
+    await poll(() => page.locator('table').last().locator('tbody tr').count()).toBe(onboarding.body.steps.length);
     await browser.screenshot(page, '05-onboarding-succeeded');
   });
 
@@ -191,7 +193,7 @@ describe('the web console', () => {
     await page.goto(`${stack.apiUrl}/secrets`);
     const row = page.getByRole('row', { name: /demo\/postgres/ });
     await row.waitFor();
-    await expect.poll(() => row.getByText('enabled').count()).toBe(1);
+    await poll(() => row.getByText('enabled').count()).toBe(1);
     await browser.screenshot(page, '06-my-secrets');
     await row.getByRole('link', { name: 'demo/postgres' }).click();
     await page.waitForURL(`**/secrets/${encodeURIComponent(demoArn)}`);
@@ -214,7 +216,7 @@ describe('the web console', () => {
     const missing = await api<{ status: number; title: string }>(TOKENS.b, 'GET', `/v1/secrets/${encodeURIComponent(demoArn.replace('demo/postgres', 'demo/nothing'))}/rotation`);
     expect([theirs.status, theirs.body.title]).toEqual([missing.status, missing.body.title]);
     await other.goto(`${stack.apiUrl}/secrets/${encodeURIComponent(demoArn)}`);
-    await expect.poll(() => other.getByTestId('problem-detail').first().textContent()).toBe(theirs.body.detail);
+    await poll(() => other.getByTestId('problem-detail').first().textContent()).toBe(theirs.body.detail);
     await browser.screenshot(other, '08-other-team-deep-link');
   });
 
