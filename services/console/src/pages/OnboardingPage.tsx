@@ -76,7 +76,7 @@ export function OnboardingPage() {
               items={[
                 { label: 'Status', value: <StatusIndicator type={statusType[data.status]} >{data.status}</StatusIndicator>, id: 'status' },
                 { label: 'Current step', value: data.currentStep ?? '-' },
-                { label: 'Account / region', value: `${data.account ?? '-'} / ${data.region ?? '-'}` },
+                { label: 'Account / region', value: `${data.account ?? data.secretArn.split(':')[4] ?? '-'} / ${data.region ?? data.secretArn.split(':')[3] ?? '-'}` },
                 { label: 'Strategy', value: data.strategy ?? 'default' },
               ]}
             />
