@@ -28,6 +28,8 @@ export const RESOURCES = {
   rotatorIdempotencyTable: 'rcp-rotator-idempotency',
   apiIdempotencyTable: 'rcp-api-idempotency',
   auditBus: 'rcp-audit',
+  /** Each secret's audit events, by secret, newest first (GET /v1/secrets/{secretId}/events). */
+  auditTrailTable: 'rcp-audit-trail',
   /** The central account's bus that member accounts forward their Secrets Manager events to. */
   orgEventsBus: 'rcp-org-events',
 } as const;

@@ -36,6 +36,24 @@ export const demoOrganizationConfig = () => ({
 });
 
 /**
+ * The organisation as `npm start` prints it: each account with its role, its regions and the keys
+ * that act in it (the local cloud takes a 12-digit access key id as that account; any secret key).
+ */
+export function organizationBanner(cloudUrl: string): string[] {
+  const accounts = [
+    { ...DEMO_ORGANIZATION.central, kind: 'central: control plane, fleet rotator' },
+    ...DEMO_ORGANIZATION.members.map((m) => ({ ...m, kind: 'member: RcpMemberRoles, RcpMemberForwarding' })),
+  ];
+  const width = Math.max(...accounts.map((a) => a.name.length));
+  return [
+    `organisation ${DEMO_ORGANIZATION.id} on ${cloudUrl}: ${accounts.length} accounts, each in ${DEMO_ORGANIZATION.regions.join(' and ')}`,
+    ...accounts.map((a) => `  ${a.id}  ${a.name.padEnd(width)}  ${a.kind}`),
+    `act in an account with its id as the access key (any secret key), in ${DEMO_ORGANIZATION.regions.join(' or ')} (the aws CLI and boto3 read AWS_DEFAULT_REGION, the JS SDK AWS_REGION):`,
+    ...accounts.map((a) => `  ${a.name.padEnd(width)}  export AWS_ACCESS_KEY_ID=${a.id} AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=${DEMO_ORGANIZATION.regions[0]} AWS_REGION=${DEMO_ORGANIZATION.regions[0]}`),
+  ];
+}
+
+/**
  * Each member account deploys what a StackSet would give it: the member roles once (IAM is global)
  * and the event forwarding in every region, pointed at the central account's org events bus.
  */

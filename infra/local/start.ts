@@ -5,7 +5,7 @@ import { parseTokens } from '../../services/api/auth.ts';
 import { localTeamPrincipals, startApiGateway } from './api-gateway.ts';
 import { consoleFiles, ensureConsoleBuilt } from './console-files.ts';
 import { cloudSettingsOrExit, startCloudRuntime, stopOnSignals } from './cloud-runtime.ts';
-import { DEMO_CREDENTIALS, DEMO_ORGANIZATION, demoOrganizationConfig, demoOrganizationSetup, deployMemberStacks, ensureDemoCredential } from './demo-organization.ts';
+import { DEMO_CREDENTIALS, DEMO_ORGANIZATION, demoOrganizationConfig, organizationBanner, demoOrganizationSetup, deployMemberStacks, ensureDemoCredential } from './demo-organization.ts';
 import { MetricsRecorder } from './metrics-recorder.ts';
 import { startPasswordPostgres, stopOrphanedServer } from './password-postgres.ts';
 import { checkPortsFree, demoToken, portSetting, prepareStateDir, StartupError } from './startup-checks.ts';
@@ -71,10 +71,8 @@ async function main() {
   if (!apiFunction) throw new Error('the control plane stack defines no API function');
   const api = await startApiGateway({ cloud, functionArn: apiFunction.arn, tokens, port: apiPort, metrics, fallback: consoleFiles() });
 
-  const accounts = [DEMO_ORGANIZATION.central, ...DEMO_ORGANIZATION.members];
   console.log(`local cloud listening on ${cloud.url} (state in ${stateDir})`);
-  console.log(`organisation ${DEMO_ORGANIZATION.id}, regions ${DEMO_ORGANIZATION.regions.join(' and ')}; each account acts with its id as AWS_ACCESS_KEY_ID:`);
-  for (const account of accounts) console.log(`  ${account.id}  ${account.name}${account.id === cloud.account ? ' (central: control plane, fleet rotator)' : ' (member)'}`);
+  for (const line of organizationBanner(cloud.url)) console.log(line);
   console.log(`API listening on ${api.url} (team "${demoTeam}", token ${demoToken_})`);
   for (const [token, team] of tokens) if (auditorTeams.includes(team)) console.log(`  auditor "${team}" (reads the whole organisation's compliance): token ${token}`);
   console.log(`web console on ${api.url}/ (sign in with a token above)`);
@@ -85,6 +83,7 @@ async function main() {
   const next = demo.onboarded
     ? [`npx rotctl rotation ${demo.name}`, `npx rotctl rotate ${demo.name}`, 'npx rotctl list']
     : [`npx rotctl onboard --secret ${demo.name} --schedule "rotate every 30 days"`, `npx rotctl onboard --secret ${member.arn} --schedule "rotate every 30 days"`, 'npx rotctl list'];
+  next.push(`npx rotctl events ${member.arn}`);
   console.log(`
 Next, in another terminal:
   export RCP_API_URL=${api.url} RCP_TOKEN=${demoToken_}

@@ -4,10 +4,11 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { clientsForSecret, clientsIn, servedScopes } from '../../shared/accounts.ts';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
+import { AuditTrail } from '../../shared/audit/audit-trail.ts';
 import { AwsClients } from '../../shared/aws/clients.ts';
 import { RotationStatusStore } from '../../shared/rotation/status-store.ts';
 import { observability, type MetricsSink } from '../../shared/runtime/observability.ts';
-import { awsSettings, homeOf, resourceNames, type Environment } from '../../shared/runtime/settings.ts';
+import { auditTrailSettings, awsSettings, homeOf, resourceNames, type Environment } from '../../shared/runtime/settings.ts';
 import { OnboardingRecords } from '../onboarding/records.ts';
 import { FirstRotationWaits } from '../onboarding/waits.ts';
 import { createApi } from './app.ts';
@@ -29,6 +30,7 @@ export function apiDeps(env: Environment, clients: AwsClients, log: ApiDeps['log
     records: new OnboardingRecords(clients.dynamodb, names.controlPlaneTable),
     rotationStatus: new RotationStatusStore(clients.dynamodb, names.controlPlaneTable),
     audit: new EventBridgeAuditSink(clients.events, names.auditBus, (reason) => log('audit event not delivered', { reason })),
+    auditTrail: new AuditTrail(clients.dynamodb, auditTrailSettings(env).table, options.now),
     workflow: options.workflow ?? stepFunctionsWorkflow(clients.sfn, stateMachineArn, new FirstRotationWaits(clients.dynamodb, names.controlPlaneTable)),
     home,
     scopes: () => servedScopes(env, home),

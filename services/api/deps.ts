@@ -1,6 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Home } from '../../shared/accounts.ts';
 import type { AuditSink } from '../../shared/audit/audit-publisher.ts';
+import type { AuditTrail } from '../../shared/audit/audit-trail.ts';
 import type { RotationStatusStore } from '../../shared/rotation/status-store.ts';
 import type { OnboardingRecords } from '../onboarding/records.ts';
 import type { OnboardingState } from '../onboarding/state.ts';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   records: OnboardingRecords;
   rotationStatus: Pick<RotationStatusStore, 'get' | 'outcomeOf'>;
   audit: AuditSink;
+  /** Each secret's audit events, as the audit trail recorder keeps them. */
+  auditTrail: Pick<AuditTrail, 'page'>;
   workflow: WorkflowPort;
   home: Home;
   /** The accounts and regions the control plane serves (the home account and its members). */

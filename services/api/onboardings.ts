@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { secretLocation } from '../../shared/accounts.ts';
+import { secretLocation, type Home } from '../../shared/accounts.ts';
 import type { Onboarding, OnboardingRequest, OnboardingStatus } from '../../shared/contract/types.ts';
 import type { OnboardingRecord } from '../onboarding/records.ts';
 import { compensate, describeCompensation, offboardSecret, RotationMidFlight } from '../onboarding/undo.ts';
@@ -11,11 +11,16 @@ import { ownedSecret } from './secret-access.ts';
 
 export const newOnboardingId = () => `onb-${randomBytes(12).toString('hex')}`;
 
-export function view(record: OnboardingRecord): Onboarding {
+/** An onboarding as the API shows it, with the account and region its secret lives in. */
+export function view(record: OnboardingRecord, home: Home): Onboarding {
+  const secretArn = record.secretArn ?? record.secretId;
+  const { account, region } = secretLocation(secretArn, home);
   return {
     onboardingId: record.onboardingId,
     status: record.status,
-    secretArn: record.secretArn ?? record.secretId,
+    secretArn,
+    account,
+    region,
     team: record.team,
     ...(record.strategy ? { strategy: record.strategy as Onboarding['strategy'] } : {}),
     schedule: record.schedule,
@@ -34,6 +39,15 @@ const ACTIVE: ReadonlySet<OnboardingStatus> = new Set(['pending', 'running', 'ca
 export async function holderOf(deps: ApiDeps, secretArn: string): Promise<OnboardingRecord | undefined> {
   const id = await deps.records.lockHolder(secretArn);
   return id ? deps.records.get(id) : undefined;
+}
+
+/**
+ * An onboarding of the team's for this secret that has not taken the secret's lock yet (its workflow
+ * has not run Validate): just created, so among the team's newest.
+ */
+export async function startingOnboardingOf(deps: ApiDeps, team: string, secretArn: string): Promise<OnboardingRecord | undefined> {
+  const { items } = await deps.records.listByTeam(team, { limit: 25 });
+  return items.find((r) => r.secretArn === secretArn && ACTIVE.has(r.status));
 }
 
 async function audit(deps: ApiDeps, detailType: 'Onboarding Requested' | 'Offboarded' | 'Onboarding Failed', secretArn: string, onboardingId: string, step: string, caller: Caller, errorMessage?: string) {
@@ -81,7 +95,7 @@ export async function createOnboarding(deps: ApiDeps, caller: Caller, request: O
     });
     throw problem(503, 'workflow-unavailable', 'the onboarding workflow could not be started (nothing was changed): retry in a moment', undefined, { 'retry-after': '5' });
   }
-  return view((await deps.records.get(onboardingId)) ?? record);
+  return view((await deps.records.get(onboardingId)) ?? record, deps.home);
 }
 
 async function ownRecord(deps: ApiDeps, caller: Caller, onboardingId: string): Promise<OnboardingRecord> {
@@ -92,10 +106,10 @@ async function ownRecord(deps: ApiDeps, caller: Caller, onboardingId: string): P
 }
 
 export async function getOnboarding(deps: ApiDeps, caller: Caller, onboardingId: string): Promise<Onboarding> {
-  return view(await ownRecord(deps, caller, onboardingId));
+  return view(await ownRecord(deps, caller, onboardingId), deps.home);
 }
 
-export async function listOnboardings(deps: ApiDeps, caller: Caller, query: { status?: OnboardingStatus; limit?: number; nextToken?: string }) {
+export async function listOnboardings(deps: ApiDeps, caller: Caller, query: { status?: OnboardingStatus; account?: string; region?: string; limit?: number; nextToken?: string }) {
   let startKey: Record<string, unknown> | undefined;
   if (query.nextToken) {
     const invalid = () => problem(400, 'invalid-next-token', 'nextToken is not one this API returned for this listing: start from the first page');
@@ -108,16 +122,17 @@ export async function listOnboardings(deps: ApiDeps, caller: Caller, query: { st
     const valid = startKey !== null && typeof startKey === 'object' && Object.keys(startKey).sort().join() === [...keys].sort().join() && keys.every((k) => typeof startKey![k] === 'string');
     if (!valid || startKey.gsi1pk !== `TEAM#${caller.team}`) throw invalid();
   }
-  // A status filter applies after DynamoDB's page limit: keep reading until the page is full.
+  // Filters apply after DynamoDB's page limit: keep reading until the page is full.
   const limit = query.limit ?? 25;
-  const items: OnboardingRecord[] = [];
+  const items: Onboarding[] = [];
+  const wanted = (o: Onboarding) => (!query.account || o.account === query.account) && (!query.region || o.region === query.region);
   let lastKey = startKey;
   do {
     const page = await deps.records.listByTeam(caller.team, { status: query.status, limit: limit - items.length, startKey: lastKey });
-    items.push(...page.items);
+    items.push(...page.items.map((r) => view(r, deps.home)).filter(wanted));
     lastKey = page.lastKey;
   } while (lastKey && items.length < limit);
-  return { items: items.map(view), ...(lastKey ? { nextToken: Buffer.from(JSON.stringify(lastKey)).toString('base64url') } : {}) };
+  return { items, ...(lastKey ? { nextToken: Buffer.from(JSON.stringify(lastKey)).toString('base64url') } : {}) };
 }
 
 /**
@@ -128,7 +143,7 @@ export async function listOnboardings(deps: ApiDeps, caller: Caller, query: { st
  */
 export async function offboard(deps: ApiDeps, caller: Caller, onboardingId: string): Promise<Onboarding> {
   const record = await ownRecord(deps, caller, onboardingId);
-  if (record.status === 'offboarded' || record.status === 'cancelled') return view(record);
+  if (record.status === 'offboarded' || record.status === 'cancelled') return view(record, deps.home);
   const at = () => new Date(deps.now()).toISOString();
   if (ACTIVE.has(record.status)) {
     await deps.records.requestCancel(onboardingId, caller.actor, at());
@@ -141,7 +156,7 @@ export async function offboard(deps: ApiDeps, caller: Caller, onboardingId: stri
       await deps.records.recordStep(onboardingId, { step: 'RecordFailure', outcome: 'succeeded', at: at() }, 'cancelled', { failure });
       await audit(deps, 'Onboarding Failed', record.secretArn ?? record.secretId, onboardingId, failure.step, caller, `OnboardingCancelled: ${failure.reason}`);
     }
-    return view((await deps.records.get(onboardingId))!);
+    return view((await deps.records.get(onboardingId))!, deps.home);
   }
   const secretArn = record.secretArn!;
   const state = { onboardingId, validate: record.validate, preflight: record.preflight };
@@ -155,5 +170,5 @@ export async function offboard(deps: ApiDeps, caller: Caller, onboardingId: stri
   }
   await deps.records.recordStep(onboardingId, { step: 'Offboard', outcome: 'succeeded', at: at(), message: undone }, 'offboarded');
   await audit(deps, 'Offboarded', secretArn, onboardingId, 'Offboard', caller);
-  return view((await deps.records.get(onboardingId))!);
+  return view((await deps.records.get(onboardingId))!, deps.home);
 }

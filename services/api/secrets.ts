@@ -4,7 +4,7 @@ import type { RotationState } from '../../shared/contract/types.ts';
 import { unfinishedPendingVersion } from '../../shared/staging-labels.ts';
 import type { Caller } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
-import { holderOf } from './onboardings.ts';
+import { holderOf, startingOnboardingOf } from './onboardings.ts';
 import { problem } from './problem.ts';
 import { ownedSecret } from './secret-access.ts';
 
@@ -13,7 +13,8 @@ export async function rotateNow(deps: ApiDeps, caller: Caller, secretId: string)
   const described = await ownedSecret(deps, caller, secretId);
   const arn = described.ARN!;
   // Named before "not onboarded": a running onboarding has not tagged the secret yet in its first steps.
-  const holder = await holderOf(deps, arn);
+  // Before its Validate step takes the lock, a just-started onboarding is found among the team's newest.
+  const holder = (await holderOf(deps, arn)) ?? (await startingOnboardingOf(deps, caller.team, arn));
   if (holder && ['pending', 'running', 'cancelling'].includes(holder.status)) {
     throw problem(409, 'onboarding-running', `onboarding ${holder.onboardingId} of this secret is still ${holder.status} and rotates the secret itself: wait for it (GET /v1/onboardings/${holder.onboardingId})`);
   }

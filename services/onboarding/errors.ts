@@ -1,3 +1,5 @@
+import { isRoleRefused } from '../../shared/aws/errors.ts';
+
 /**
  * Errors a step throws, by name: the workflow's Retry and Catch match on `Error`, which Step
  * Functions takes from the error's name. Messages say what to fix and never carry secret values.
@@ -33,5 +35,9 @@ export function fromAws(err: unknown, doing: string): Error {
   const kind = retryKind(err);
   if (kind === 'throttled') return failed('Throttled', `${doing}: ${e.message}`);
   if (kind === 'transient') return failed('TransientError', `${doing}: ${e.name}: ${e.message}`);
+  // STS names the member role and its account; what to fix is in that account.
+  if (isRoleRefused(err)) {
+    return failed('MemberRoleRefused', `${doing}: ${e.message}: the account is not a member, or its RcpMemberRoles stack is missing or does not trust this control plane (CentralAccountId, ExternalId, OrganizationId)`);
+  }
   return failed(e?.name ?? 'Error', `${doing}: ${e?.message ?? String(err)}`);
 }

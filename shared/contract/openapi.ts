@@ -104,6 +104,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/secrets/{secretId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the secret's name or ARN (URL-encoded once) */
+                secretId: components["parameters"]["SecretId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The audit trail of one secret, newest first
+         * @description Every audit event about the secret (onboarding steps, rotations, offboarding), recorded as
+         *     the audit bus delivers it; kept for a year. Identifiers and outcomes only, never a value.
+         */
+        get: operations["listSecretEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/secrets": {
         parameters: {
             query?: never;
@@ -906,6 +930,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             429: components["responses"]["Throttled"];
@@ -934,6 +959,42 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Throttled"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listSecretEvents: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                nextToken?: components["parameters"]["NextToken"];
+            };
+            header?: never;
+            path: {
+                /** @description the secret's name or ARN (URL-encoded once) */
+                secretId: components["parameters"]["SecretId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AuditEvent"][];
+                        nextToken?: string;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             429: components["responses"]["Throttled"];
             503: components["responses"]["Unavailable"];

@@ -40,6 +40,11 @@ export function resourceNames(env: Environment): ResourceNames {
   };
 }
 
+/** Where the audit trail lives and how long it keeps an event. */
+export function auditTrailSettings(env: Environment): { table: string; retentionDays: number } {
+  return { table: env.AUDIT_TRAIL_TABLE_NAME || RESOURCES.auditTrailTable, retentionDays: positiveInt(env.AUDIT_TRAIL_RETENTION_DAYS, 365) };
+}
+
 export function positiveInt(text: string | undefined, fallback: number): number {
   const value = Number(text);
   return text !== undefined && text !== '' && Number.isInteger(value) && value > 0 ? value : fallback;

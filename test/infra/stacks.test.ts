@@ -95,6 +95,35 @@ describe('the control plane stack', () => {
     expect(JSON.stringify(policies)).not.toContain('secretsmanager:GetSecretValue');
   });
 
+  it("records every audit event into each secret's audit trail: a table with expiry, written only by its recorder, queried only by the API", () => {
+    templates.RcpControlPlane.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'rcp-audit-trail',
+      KeySchema: [
+        { AttributeName: 'secretArn', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    templates.RcpControlPlane.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['secret-rotation-control-plane'], 'detail-type': Match.absent() },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditTrailRecorder'), 'Arn'] } })],
+    });
+    const functions = resourcesOfType(templates.RcpControlPlane.toJSON() as never, 'AWS::Lambda::Function');
+    const recorder = functions.find(([id]) => id.startsWith('AuditTrailRecorder'))!;
+    expect((recorder[1].Environment as { Variables: Record<string, string> }).Variables).toMatchObject({ AUDIT_TRAIL_RETENTION_DAYS: '365' });
+    // Which statements name the trail table, and with which actions: PutItem for the recorder, Query for the API.
+    const tableId = Object.keys(templates.RcpControlPlane.findResources('AWS::DynamoDB::Table', { Properties: { TableName: 'rcp-audit-trail' } }))[0]!;
+    const onTrail = Object.entries(templates.RcpControlPlane.findResources('AWS::IAM::Policy')).flatMap(([id, p]) =>
+      (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement.filter((s) => JSON.stringify(s.Resource).includes(tableId)).map((s) => [id.replace(/RoleDefaultPolicy.*/, ''), s.Action]),
+    );
+    expect(onTrail.sort()).toEqual([
+      ['ApiHandler', 'dynamodb:Query'],
+      ['AuditTrailRecorder', 'dynamodb:PutItem'],
+    ]);
+  });
+
   it('maps callers to teams from the rcp:teamPrincipals context value', () => {
     const api = resourcesOfType(templates.RcpControlPlane.toJSON() as never, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ApiHandler'))!;
     const env = (api[1].Environment as { Variables: Record<string, string> }).Variables;

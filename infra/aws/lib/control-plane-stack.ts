@@ -42,6 +42,7 @@ export interface ControlPlaneStackProps extends StackProps {
 /** The onboarding control plane: its table, the step functions, the workflow, and the REST API (API Gateway from openapi.yaml). */
 export class ControlPlaneStack extends Stack {
   readonly table: Table;
+  readonly auditTrail: Table;
   readonly workflow: OnboardingWorkflow;
   readonly api: SpecRestApi;
   /** The REST API's function: the console's API (ConsoleStack) proxies to it too. */
@@ -64,7 +65,7 @@ export class ControlPlaneStack extends Stack {
       sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
     });
 
-    const functions = {} as Record<StepName | 'ApiHandler' | 'FirstRotationCallback', LambdaFunction>;
+    const functions = {} as Record<StepName | 'ApiHandler' | 'FirstRotationCallback' | 'AuditTrailRecorder', LambdaFunction>;
     for (const step of STEP_NAMES) {
       const fn = productFunction(this, `Step${step}`, 'services/onboarding/handler.ts', {
         description: `onboarding workflow step ${step}`,
@@ -133,6 +134,32 @@ export class ControlPlaneStack extends Stack {
     });
     functions.FirstRotationCallback = callback;
 
+    // Each secret's audit trail: every product event on the audit bus, by secret, kept a year (TTL).
+    this.auditTrail = new Table(this, 'AuditTrailTable', {
+      tableName: RESOURCES.auditTrailTable,
+      partitionKey: { name: 'secretArn', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const recorder = productFunction(this, 'AuditTrailRecorder', 'services/audit-trail/handler.ts', {
+      description: "records each audit event into its secret's audit trail",
+      environment: { AUDIT_TRAIL_TABLE_NAME: this.auditTrail.tableName, AUDIT_TRAIL_RETENTION_DAYS: '365' },
+      bundle: props.bundle,
+    });
+    // PutItem only (conditional on the key being new): the recorder never reads or changes a recorded event.
+    recorder.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.auditTrail.tableArn] }));
+    new Rule(this, 'AuditTrailEvents', {
+      eventBus: props.auditBus,
+      description: "every audit event of the product: into its secret's audit trail",
+      eventPattern: { source: [AUDIT_SOURCE] },
+      targets: [new LambdaTarget(recorder, { retryAttempts: 20, maxEventAge: Duration.hours(24) })],
+    });
+    functions.AuditTrailRecorder = recorder;
+
     const apiIdempotency = idempotencyTable(this, 'ApiIdempotencyTable', RESOURCES.apiIdempotencyTable);
     const apiFunction = (this.apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
       description: 'REST API of the secret rotation control plane',
@@ -140,6 +167,7 @@ export class ControlPlaneStack extends Stack {
       environment: {
         RCP_TABLE_NAME: this.table.tableName,
         API_IDEMPOTENCY_TABLE_NAME: apiIdempotency.tableName,
+        AUDIT_TRAIL_TABLE_NAME: this.auditTrail.tableName,
         AUDIT_BUS_NAME: props.auditBus.eventBusName,
         STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
         RCP_OPENAPI_PATH: './openapi.yaml',
@@ -155,6 +183,8 @@ export class ControlPlaneStack extends Stack {
     }));
     this.table.grantReadWriteData(apiFunction);
     apiIdempotency.grantReadWriteData(apiFunction);
+    // GET /v1/secrets/{secretId}/events: Query only.
+    apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.auditTrail.tableArn] }));
     props.auditBus.grantPutEventsTo(apiFunction);
     this.workflow.stateMachine.grantStartExecution(apiFunction);
     // A cancellation fails the task an onboarding waits in.

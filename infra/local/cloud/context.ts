@@ -44,8 +44,8 @@ export interface Operation {
   action?: string;
   /** What IAM authorises the call on; by default `*` in the caller's account. */
   resources?(input: Record<string, unknown>, ctx: RequestContext): AuthorizedResource[] | Promise<AuthorizedResource[]>;
-  /** Extra condition keys for this call (sts:ExternalId). */
-  conditionKeys?(input: Record<string, unknown>, ctx: RequestContext): Record<string, string | undefined>;
+  /** Extra condition keys for this call (sts:ExternalId; aws:TagKeys, a list). */
+  conditionKeys?(input: Record<string, unknown>, ctx: RequestContext): Record<string, string | string[] | undefined>;
   /** Answered for any caller without authorisation (sts:GetCallerIdentity). */
   open?: boolean;
 }

@@ -20,5 +20,6 @@ export const HANDLERS: Record<string, Factory> = {
   'services/onboarding/handler.ts': async (env, o) => (await import('../../../services/onboarding/composition.ts')).createOnboardingHandler(env, o) as unknown as LambdaHandler,
   'services/onboarding/callback-handler.ts': async (env, o) => (await import('../../../services/onboarding/composition.ts')).createRotationCallbackHandler(env, o) as unknown as LambdaHandler,
   'services/compliance/handler.ts': async (env, o) => (await import('../../../services/compliance/composition.ts')).createComplianceHandler(env, o) as unknown as LambdaHandler,
+  'services/audit-trail/handler.ts': async (env, o) => (await import('../../../services/audit-trail/composition.ts')).createAuditTrailHandler(env, o) as unknown as LambdaHandler,
   'services/api/handler.ts': async (env, o) => (await import('../../../services/api/composition.ts')).createApiHandler(env, o) as unknown as LambdaHandler,
 };

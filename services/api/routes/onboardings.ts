@@ -13,7 +13,7 @@ export function onboardingRoutes(deps: ApiDeps, createOnboarding: IdempotentCrea
     },
     listOnboardings: async (c) => {
       const q = query(c);
-      return json(200, await listOnboardings(deps, callerOf(c), { status: q.status as OnboardingStatus | undefined, limit: q.limit ? Number(q.limit) : undefined, nextToken: q.nextToken }));
+      return json(200, await listOnboardings(deps, callerOf(c), { status: q.status as OnboardingStatus | undefined, account: q.account, region: q.region, limit: q.limit ? Number(q.limit) : undefined, nextToken: q.nextToken }));
     },
     getOnboarding: async (c) => json(200, await getOnboarding(deps, callerOf(c), param(c, 'onboardingId'))),
     offboard: async (c) => json(202, await offboard(deps, callerOf(c), param(c, 'onboardingId'))),

@@ -8,6 +8,9 @@ import { api, list, positiveInt, print, run, wantsJson } from '../cli.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'offboarded']);
 
+/** Where a secret lives, as the API reports it. */
+const where = (o: Pick<Onboarding, 'account' | 'region'>) => (o.account ? `account ${o.account} ${o.region ?? ''}`.trimEnd() : '');
+
 function stepLine(step: StepOutcome): string {
   const mark = step.outcome === 'succeeded' ? '✔' : step.outcome === 'compensated' ? '↺' : '✖';
   const time = step.durationMs !== undefined ? ` (${Math.round(step.durationMs)} ms)` : '';
@@ -88,12 +91,12 @@ export function onboardingCommands(program: Command): void {
           },
         }),
       );
-      if (!wantsJson(program)) console.log(`onboarding ${started.onboardingId} of ${started.secretArn}`);
+      if (!wantsJson(program)) console.log(`onboarding ${started.onboardingId} of ${started.secretArn} (${where(started)})`);
       if (!options.wait) return wantsJson(program) ? print(started) : undefined;
       const done = await follow(client, started.onboardingId, wantsJson(program));
       if (wantsJson(program)) print(done);
       if (done.status === 'succeeded') {
-        if (!wantsJson(program)) console.log(`onboarded: ${done.secretArn} rotates on "${done.schedule}"`);
+        if (!wantsJson(program)) console.log(`onboarded: ${done.secretArn} (${where(done)}) rotates on "${done.schedule}"`);
         return 0;
       }
       if (!wantsJson(program)) console.error(`onboarding ${done.status} at ${done.failure?.step ?? 'an unknown step'}: ${done.failure?.reason ?? 'no reason recorded'}`);
@@ -109,6 +112,7 @@ export function onboardingCommands(program: Command): void {
       const onboarding = await ok(api().GET('/v1/onboardings/{onboardingId}', { params: { path: { onboardingId } } }));
       if (wantsJson(program)) return print(onboarding);
       console.log(`${onboarding.onboardingId}  ${onboarding.status}  ${onboarding.secretArn}  (${onboarding.schedule})`);
+      console.log(`  ${where(onboarding)}`);
       for (const step of onboarding.steps) console.log(`  ${stepLine(step)}`);
       if (onboarding.failure) console.log(`${onboarding.status} at ${onboarding.failure.step}: ${onboarding.failure.reason}`);
     }),
@@ -118,20 +122,22 @@ export function onboardingCommands(program: Command): void {
     .command('list')
   .description("your team's onboardings, newest first (every page)")
   .addOption(new Option('--status <status>', 'only onboardings in this state').choices(onboardingStatusValues))
+  .option('--account <id>', "only secrets in this AWS account")
+  .option('--region <region>', 'only secrets in this region')
   .option('--limit <n>', 'stop after this many', positiveInt)
-  .action((options: { status?: Onboarding['status']; limit?: number }) =>
+  .action((options: { status?: Onboarding['status']; account?: string; region?: string; limit?: number }) =>
     run(async () => {
       const client = api();
       const items: Onboarding[] = [];
       let nextToken: string | undefined;
       do {
-        const page = await ok(client.GET('/v1/onboardings', { params: { query: { ...(options.status ? { status: options.status } : {}), limit: Math.min(100, options.limit ?? 100), ...(nextToken ? { nextToken } : {}) } } }));
+        const page = await ok(client.GET('/v1/onboardings', { params: { query: { ...(options.status ? { status: options.status } : {}), ...(options.account ? { account: options.account } : {}), ...(options.region ? { region: options.region } : {}), limit: Math.min(100, options.limit ?? 100), ...(nextToken ? { nextToken } : {}) } } }));
         items.push(...page.items);
         nextToken = page.nextToken;
       } while (nextToken && items.length < (options.limit ?? Infinity));
       const shown = items.slice(0, options.limit ?? items.length);
       if (wantsJson(program)) return print({ items: shown });
-      for (const o of shown) console.log(`${o.onboardingId}  ${o.status.padEnd(10)}  ${o.createdAt}  ${o.secretArn}`);
+      for (const o of shown) console.log(`${o.onboardingId}  ${o.status.padEnd(10)}  ${o.createdAt}  ${o.account ?? ''} ${(o.region ?? '').padEnd(14)}  ${o.secretArn}`);
       if (shown.length === 0) console.log('no onboardings');
     }),
   );

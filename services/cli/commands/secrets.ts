@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ok } from '../api-client.ts';
-import { api, print, run, wantsJson } from '../cli.ts';
+import type { AuditEventView } from '../../../shared/contract/types.ts';
+import { api, positiveInt, print, run, wantsJson } from '../cli.ts';
 
 export function secretCommands(program: Command): void {
   program
@@ -28,6 +29,31 @@ export function secretCommands(program: Command): void {
       console.log(`  last rotated:  ${state.lastRotatedAt ?? 'never'}`);
       console.log(`  next by:       ${state.nextRotationBy ?? '-'}`);
       if (state.lastFailure) console.log(`  last failure:  ${state.lastFailure.at} at ${state.lastFailure.step}: ${state.lastFailure.errorClass}: ${state.lastFailure.reason}`);
+    }),
+  );
+
+  program
+    .command('events <secretId>')
+  .description("a secret's audit trail, newest first (onboarding steps, rotations, offboarding)")
+  .option('--limit <n>', 'stop after this many', positiveInt)
+  .action((secretId: string, options: { limit?: number }) =>
+    run(async () => {
+      const client = api();
+      const items: AuditEventView[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await ok(client.GET('/v1/secrets/{secretId}/events', { params: { path: { secretId }, query: { limit: Math.min(100, options.limit ?? 100), ...(nextToken ? { nextToken } : {}) } } }));
+        items.push(...page.items);
+        nextToken = page.nextToken;
+      } while (nextToken && items.length < (options.limit ?? Infinity));
+      const shown = items.slice(0, options.limit ?? items.length);
+      if (wantsJson(program)) return print({ items: shown });
+      for (const e of shown) {
+        const d = e.detail as { step?: string; outcome?: string; errorClass?: string; errorMessage?: string; account?: string; region?: string; actor?: string };
+        const why = d.errorClass ? `  ${d.errorClass}: ${d.errorMessage ?? ''}` : '';
+        console.log(`${e.time}  ${e.detailType.padEnd(25)}  ${(d.step ?? '').padEnd(22)}  ${d.outcome ?? ''}  ${d.account ?? ''} ${d.region ?? ''}  ${d.actor ?? ''}${why}`);
+      }
+      if (shown.length === 0) console.log('no events');
     }),
   );
 

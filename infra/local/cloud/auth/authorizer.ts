@@ -18,7 +18,7 @@ export interface AuthorizationRequest {
   action: string;
   resources: readonly AuthorizedResource[];
   region: string;
-  extraContext?: Record<string, string | undefined>;
+  extraContext?: Record<string, string | string[] | undefined>;
 }
 
 export type AuthorizationResult = { allowed: true } | { allowed: false; message: string };
@@ -44,7 +44,7 @@ function sessionPolicy(text: string): Statement[] {
 export class Authorizer {
   constructor(private readonly identities: IdentityPolicies) {}
 
-  context(caller: Caller, region: string, extra: Record<string, string | undefined> = {}): ConditionContext {
+  context(caller: Caller, region: string, extra: Record<string, string | string[] | undefined> = {}): ConditionContext {
     return new ConditionContext({
       'aws:PrincipalArn': caller.kind === 'service' ? undefined : principalArn(caller),
       'aws:PrincipalAccount': caller.kind === 'service' ? undefined : caller.account,

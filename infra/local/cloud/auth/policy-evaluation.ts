@@ -20,10 +20,11 @@ const KNOWN_KEYS = new Set([
   'aws:sourcearn',
   'aws:resourceaccount',
   'aws:securetransport',
+  'aws:tagkeys',
   'sts:externalid',
   'sts:rolesessionname',
 ]);
-const KNOWN_PREFIXES = ['aws:resourcetag/', 'secretsmanager:resourcetag/'];
+const KNOWN_PREFIXES = ['aws:resourcetag/', 'secretsmanager:resourcetag/', 'aws:requesttag/'];
 
 const UNKNOWN = Symbol('unknown condition key');
 

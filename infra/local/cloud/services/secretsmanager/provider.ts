@@ -76,6 +76,7 @@ export function secretsManagerProvider(deps: SecretsManagerProviderDeps): Servic
 
   const operations: Record<string, Operation> = {
     CreateSecret: {
+      conditionKeys: (raw) => requestTagKeys(raw.Tags),
       resources: (input, ctx) => [
         {
           arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.account}:secret:${String(input.Name)}-??????`,
@@ -148,21 +149,27 @@ export function secretsManagerProvider(deps: SecretsManagerProviderDeps): Servic
 
     GetRandomPassword: { run: (raw) => ({ RandomPassword: randomPassword(parseInput(shapes.GetRandomPassword, raw)) }) },
 
-    TagResource: secretOp(async (raw, ctx) => {
-      const input = parseInput(shapes.TagResource, raw);
-      const backend = target(input.SecretId, ctx);
-      backend.tagResource(input);
-      await backend.commit();
-      return {};
-    }),
+    TagResource: secretOp(
+      async (raw, ctx) => {
+        const input = parseInput(shapes.TagResource, raw);
+        const backend = target(input.SecretId, ctx);
+        backend.tagResource(input);
+        await backend.commit();
+        return {};
+      },
+      { conditionKeys: (raw) => requestTagKeys(raw.Tags) },
+    ),
 
-    UntagResource: secretOp(async (raw, ctx) => {
-      const input = parseInput(shapes.UntagResource, raw);
-      const backend = target(input.SecretId, ctx);
-      backend.untagResource(input);
-      await backend.commit();
-      return {};
-    }),
+    UntagResource: secretOp(
+      async (raw, ctx) => {
+        const input = parseInput(shapes.UntagResource, raw);
+        const backend = target(input.SecretId, ctx);
+        backend.untagResource(input);
+        await backend.commit();
+        return {};
+      },
+      { conditionKeys: (raw) => ({ 'aws:TagKeys': stringList(raw.TagKeys) }) },
+    ),
 
     GetResourcePolicy: secretOp((raw, ctx) => {
       const input = parseInput(shapes.GetResourcePolicy, raw);
@@ -233,4 +240,13 @@ export function secretsManagerProvider(deps: SecretsManagerProviderDeps): Servic
     operations,
     accessDenied: { code: 'AccessDeniedException', status: 400 },
   };
+}
+
+const stringList = (value: unknown): string[] | undefined => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined);
+
+/** The tags a request sets, as IAM sees them: aws:TagKeys (a list) and aws:RequestTag/<key>. */
+function requestTagKeys(tags: unknown): Record<string, string | string[] | undefined> {
+  if (!Array.isArray(tags)) return {};
+  const pairs = tags.filter((t): t is { Key: string; Value?: string } => typeof (t as { Key?: unknown })?.Key === 'string');
+  return { 'aws:TagKeys': pairs.map((t) => t.Key), ...Object.fromEntries(pairs.map((t) => [`aws:RequestTag/${t.Key}`, t.Value ?? ''])) };
 }
