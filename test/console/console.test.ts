@@ -199,6 +199,20 @@ describe('the web console', () => {
     await page.waitForURL(`**/secrets/${encodeURIComponent(demoArn)}`);
     const rotation = await api<{ rules: { ScheduleExpression: string } }>(TOKENS.a, 'GET', `/v1/secrets/${encodeURIComponent(demoArn)}/rotation`);
     await page.getByText(rotation.body.rules.ScheduleExpression, { exact: true }).waitFor();
+    // The audit trail: the events the API lists for this secret (recorded as they arrive), the onboarding's among them.
+    const events = await eventually(
+      'the onboarding to be in the audit trail',
+      async () => {
+        const trail = await api<{ items: { detailType: string }[] }>(TOKENS.a, 'GET', `/v1/secrets/${encodeURIComponent(demoArn)}/events?limit=50`);
+        return trail.body.items.some((e) => e.detailType === 'Onboarding Succeeded') ? trail.body.items : undefined;
+      },
+      30_000,
+      250,
+    );
+    await page.reload();
+    const trailRows = page.getByRole('table').last().locator('tbody tr');
+    await poll(async () => (await trailRows.count()) >= events.length).toBe(true);
+    await page.getByRole('cell', { name: 'Onboarding Succeeded', exact: true }).first().waitFor();
     await browser.screenshot(page, '07-secret');
   });
 

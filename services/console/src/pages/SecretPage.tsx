@@ -9,7 +9,6 @@ import Table from '@cloudscape-design/components/table';
 import { useQuery } from '@tanstack/react-query';
 import { useParams } from 'react-router-dom';
 import { api, ok } from '../api/client.ts';
-import { secretEvents } from '../api/pending.ts';
 import { ProblemAlert } from '../components/ProblemAlert.tsx';
 import { when } from '../components/time.ts';
 
@@ -21,7 +20,7 @@ const summary = (detail: Record<string, unknown>) =>
 export function SecretPage() {
   const { secretId = '' } = useParams();
   const rotation = useQuery({ queryKey: ['rotation', secretId], queryFn: () => ok(api.GET('/v1/secrets/{secretId}/rotation', { params: { path: { secretId } } })) });
-  const events = useQuery({ queryKey: ['events', secretId], queryFn: () => secretEvents(secretId) });
+  const events = useQuery({ queryKey: ['events', secretId], queryFn: () => ok(api.GET('/v1/secrets/{secretId}/events', { params: { path: { secretId }, query: { limit: 50 } } })) });
   const r = rotation.data;
 
   return (
