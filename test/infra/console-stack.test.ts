@@ -1,4 +1,8 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConsoleStack } from '../../infra/aws/lib/console-stack.ts';
+import { buildConsole, CONSOLE_DIST } from '../../infra/local/console-files.ts';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, CENTRAL_STAGE } from '../../infra/aws/bin/app.ts';
@@ -59,4 +63,29 @@ describe('the console stack', () => {
     expect(groups.sort()).toEqual(['auditors', 'team-orders', 'team-payments']);
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, AllowedOAuthFlows: ['code'], CallbackURLs: [Match.objectLike({ 'Fn::Join': Match.anyValue() })] });
   });
+});
+
+describe('the console stack with the built console', () => {
+  it('uploads the files and a config.json that points the sign-in at the user pool, cdk-nag clean', async () => {
+    await buildConsole();
+    for (const env of [undefined, { account: '777788889999', region: 'eu-west-1' }]) {
+      const app = new App({ outdir: cdkOutdir() });
+      const functions = new Stack(app, 'Functions', { env });
+      const stack = new ConsoleStack(app, 'Console', {
+        env,
+        apiFunction: LambdaFunction.fromFunctionArn(functions, 'Api', 'arn:aws:lambda:eu-west-1:777788889999:function:rcp-api'),
+        teams: ['orders'],
+        consoleDir: CONSOLE_DIST,
+      });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      app.synth(); // throws on any cdk-nag finding not acknowledged
+      const deployment = Template.fromStack(stack).findResources('Custom::CDKBucketDeployment');
+      expect(Object.keys(deployment)).toHaveLength(1);
+      const sources = JSON.stringify(Object.values(deployment)[0]);
+      // config.json is written at deploy time with the pool's id and the client's (markers CDK fills in).
+      expect(sources).toContain('SourceMarkers');
+      expect(sources).toContain(stack.getLogicalId(stack.userPool.node.defaultChild as CfnElement));
+      expect(sources).toContain(stack.getLogicalId(stack.client.node.defaultChild as CfnElement));
+    }
+  }, 120_000);
 });

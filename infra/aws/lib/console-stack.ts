@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, ApiDefinition, LogGroupLogDestination, MethodLoggingLevel, SpecRestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   AllowedMethods,
@@ -24,6 +24,7 @@ import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import { COGNITO_GROUPS } from '../../../shared/names.ts';
 import { apiGatewayDefinition } from './api-definition.ts';
+import { acknowledgeWildcard } from './nag.ts';
 
 export interface ConsoleStackProps extends StackProps {
   /** The REST API's function (ControlPlaneStack): the console's API proxies to it, as the IAM API does. */
@@ -201,7 +202,12 @@ export class ConsoleStack extends Stack {
         if (child.node.id.startsWith('Custom::CDKBucketDeployment')) {
           Validations.of(child).acknowledge({ id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment handler: its runtime is CDK's choice and moves with aws-cdk-lib." });
           Validations.of(child).acknowledge({ id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: "CDK's BucketDeployment handler's role: logging only." });
-          Validations.of(child).acknowledge({ id: 'AwsSolutions-IAM5', reason: "CDK's BucketDeployment handler copies the asset objects into the console bucket and invalidates the distribution (object-level wildcards of those two only)." });
+          const copies = "CDK's BucketDeployment handler copies the console's asset from CDK's asset bucket into the console bucket (the object-level grants CDK makes for those two) and invalidates the distribution (no resource-level permission).";
+          for (const wildcard of ['Action::s3:Abort*', 'Action::s3:DeleteObject*', 'Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', 'Resource::*']) {
+            Validations.of(child).acknowledge({ id: `AwsSolutions-IAM5[${wildcard}]`, reason: copies });
+          }
+          acknowledgeWildcard(child, `${site.bucketArn}/*`, copies);
+          acknowledgeWildcard(child, `arn:${this.partition}:s3:::cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${this.account}-${this.region}/*`, copies);
         }
       }
       void deployment;
