@@ -57,7 +57,13 @@ export async function buildConsole(): Promise<{ built: boolean; dir: string }> {
   await writeFile(join(staging, STAMP), hash);
   const old = `${CONSOLE_DIST}.old-${process.pid}-${Date.now()}`;
   await rename(CONSOLE_DIST, old).catch(() => undefined);
-  await rename(staging, CONSOLE_DIST);
+  try {
+    await rename(staging, CONSOLE_DIST);
+  } catch (err) {
+    // Another process (a second npm start) swapped its build in first: the same sources, so keep that one.
+    await rm(staging, { recursive: true, force: true });
+    if (!consoleIsFresh()) throw err;
+  }
   await rm(old, { recursive: true, force: true });
   return { built: true, dir: CONSOLE_DIST };
 }
