@@ -41,7 +41,7 @@ export function SecretPage() {
               { label: 'Window', value: r.rules?.Duration ?? '-' },
               { label: 'Last rotated', value: when(r.lastRotatedAt) },
               { label: 'Next rotation by', value: when(r.nextRotationBy) },
-              { label: 'Account / region', value: `${r.account ?? '-'} / ${r.region ?? '-'}` },
+              { label: 'Account / region', value: `${r.account ?? r.secretArn.split(':')[4] ?? '-'} / ${r.region ?? r.secretArn.split(':')[3] ?? '-'}` },
               { label: 'Last failure', value: r.lastFailure ? <StatusIndicator type="error">{`${when(r.lastFailure.at)} at ${r.lastFailure.step ?? '?'}: ${r.lastFailure.reason ?? ''}`}</StatusIndicator> : 'none' },
               { label: 'Rotation function', value: r.rotationLambdaArn ?? '-' },
             ]}
