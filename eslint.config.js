@@ -25,7 +25,7 @@ const emulatorBoundary = Array.from({ length: EMULATOR_DEPTHS }, (_, depth) => (
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.local-cloud/', 'coverage/', '.test-tmp/', 'shared/contract/openapi.ts'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.local-cloud/', 'coverage/', '.test-tmp/', 'services/console/dist/', 'shared/contract/openapi.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -49,3 +49,9 @@ export const MEMBER_ROLES = {
 
 export const memberRoleArn = (accountId: string, role: keyof typeof MEMBER_ROLES, partition = 'aws') => `arn:${partition}:iam::${accountId}:role/${MEMBER_ROLES[role]}`;
 
+
+/**
+ * The console's Cognito user pool: a user's groups say whom they act for. `team-<name>` makes the
+ * user a member of team <name> (one team per user); `auditors` lets them read the organisation's compliance.
+ */
+export const COGNITO_GROUPS = { teamPrefix: 'team-', auditors: 'auditors' } as const;

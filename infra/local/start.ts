@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { RESOURCES } from '../../shared/names.ts';
 import { parseTokens } from '../../services/api/auth.ts';
 import { localTeamPrincipals, startApiGateway } from './api-gateway.ts';
+import { consoleFiles, ensureConsoleBuilt } from './console-files.ts';
 import { cloudSettingsOrExit, startCloudRuntime, stopOnSignals } from './cloud-runtime.ts';
 import { DEMO_CREDENTIALS, DEMO_ORGANIZATION, demoOrganizationConfig, organizationBanner, demoOrganizationSetup, deployMemberStacks, ensureDemoCredential } from './demo-organization.ts';
 import { MetricsRecorder } from './metrics-recorder.ts';
@@ -41,6 +42,8 @@ async function main() {
   const tokens = parseTokens(tokenText);
   const auditorTeams = (process.env.RCP_AUDITOR_TEAMS ?? (process.env.RCP_TOKENS ? '' : 'auditor')).split(',').map((t) => t.trim()).filter(Boolean);
   const [demoToken_, demoTeam] = [...tokens][0]!;
+  // The web console the API's address serves, built first when a clone or an edit left it missing or stale.
+  await ensureConsoleBuilt((line) => console.log(line));
 
   // The databases come up before the cloud: rotations a crash interrupted resume as the cloud starts,
   // and they log in to them.
@@ -71,12 +74,13 @@ async function main() {
   if (complianceFunction && process.env.RCP_DEMO_COMPLIANCE !== '0') await evaluateNow(cloud, complianceFunction.arn);
   const apiFunction = functions.find((f) => f.entry === 'services/api/handler.ts');
   if (!apiFunction) throw new Error('the control plane stack defines no API function');
-  const api = await startApiGateway({ cloud, functionArn: apiFunction.arn, tokens, port: apiPort, metrics });
+  const api = await startApiGateway({ cloud, functionArn: apiFunction.arn, tokens, port: apiPort, metrics, fallback: consoleFiles() });
 
   console.log(`local cloud listening on ${cloud.url} (state in ${stateDir})`);
   for (const line of organizationBanner(cloud.url)) console.log(line);
   console.log(`API listening on ${api.url} (team "${demoTeam}", token ${demoToken_})`);
   for (const [token, team] of tokens) if (auditorTeams.includes(team)) console.log(`  auditor "${team}" (reads the whole organisation's compliance): token ${token}`);
+  console.log(`web console on ${api.url}/ (sign in with a token above)`);
   console.log(`demo PostgreSQL on 127.0.0.1:${postgres.port} (admin: ${stateDir}/demo-postgres/admin.json); its logins are the secrets`);
   for (const c of credentials) console.log(`  ${c.name.padEnd(24)} account ${c.account} ${c.region}${c.onboarded ? ' (onboarded)' : ''}`);
   if (seeded.length) {

@@ -1,3 +1,4 @@
+import { COGNITO_GROUPS } from '../../shared/names.ts';
 import { problem } from './problem.ts';
 
 /** Who calls: the team the caller acts for (a caller acts only on its own team's secrets). */
@@ -44,4 +45,28 @@ export function iamCaller(principals: Record<string, string>, userArn: string | 
   // An auditor needs no team: it reads the organisation's compliance and owns nothing.
   if (auditor) return { team: 'auditors', actor: userArn, auditor };
   throw problem(403, 'no-team', `${userArn} is not mapped to a team: add a pattern for it to the CDK context value rcp:teamPrincipals`);
+}
+
+/** `cognito:groups` as API Gateway passes it: a list, or (REST APIs) one string such as `[team-a auditors]` or `team-a,auditors`. */
+function groupsOf(claims: Record<string, unknown>): string[] {
+  const raw = claims['cognito:groups'];
+  if (Array.isArray(raw)) return raw.map(String);
+  if (typeof raw !== 'string') return [];
+  return raw.replace(/^\[|\]$/g, '').split(/[,\s]+/).filter(Boolean);
+}
+
+/**
+ * On AWS, signed in to the console: API Gateway's Cognito authoriser has verified the token, and
+ * the user's groups in the pool say the team (`team-<name>`) and whether they audit (`auditors`).
+ */
+export function cognitoCaller(claims: Record<string, unknown>): Caller {
+  const groups = groupsOf(claims);
+  const user = String(claims['cognito:username'] ?? claims.email ?? claims.sub ?? 'unknown');
+  const actor = `cognito:${user}`;
+  const auditor = groups.includes(COGNITO_GROUPS.auditors);
+  const teams = groups.filter((g) => g.startsWith(COGNITO_GROUPS.teamPrefix)).map((g) => g.slice(COGNITO_GROUPS.teamPrefix.length)).filter((t) => /^[a-z0-9][a-z0-9-]{0,62}$/.test(t));
+  if (teams.length > 1) throw problem(403, 'several-teams', `${user} is in the groups of ${teams.length} teams (${teams.join(', ')}): a user acts for one team; remove the others in the Cognito user pool`);
+  if (teams.length === 1) return { team: teams[0]!, actor, ...(auditor ? { auditor } : {}) };
+  if (auditor) return { team: 'auditors', actor, auditor };
+  throw problem(403, 'no-team', `${user} is in no team group: add them to the group ${COGNITO_GROUPS.teamPrefix}<team> (or ${COGNITO_GROUPS.auditors}) in the console's Cognito user pool`);
 }

@@ -12,7 +12,7 @@ import { auditTrailSettings, awsSettings, homeOf, resourceNames, type Environmen
 import { OnboardingRecords } from '../onboarding/records.ts';
 import { FirstRotationWaits } from '../onboarding/waits.ts';
 import { createApi } from './app.ts';
-import { iamCaller } from './auth.ts';
+import { cognitoCaller, iamCaller } from './auth.ts';
 import type { ApiDeps, WorkflowPort } from './deps.ts';
 import { apiIdempotencyConfig, idempotentCreate } from './idempotent-create.ts';
 import { stepFunctionsWorkflow } from './workflow.ts';
@@ -55,7 +55,7 @@ export function createApiHandler(env: Environment, options: { metrics?: MetricsS
   const auditors = JSON.parse(env.RCP_AUDITOR_PRINCIPALS || '[]') as string[];
   const idempotency = apiIdempotencyConfig();
   const api = createApi(deps, {
-    authenticate: (request) => iamCaller(principals, request.iamIdentity, auditors),
+    authenticate: (request) => (request.cognitoClaims ? cognitoCaller(request.cognitoClaims) : iamCaller(principals, request.iamIdentity, auditors)),
     createOnboarding: idempotentCreate(deps, clients.dynamodb, resourceNames(env).apiIdempotencyTable, idempotency),
   });
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
@@ -73,6 +73,8 @@ export function createApiHandler(env: Environment, options: { metrics?: MetricsS
         headers: event.headers,
         body,
         iamIdentity: event.requestContext.identity.userArn ?? undefined,
+        // Only API Gateway sets these (its Cognito authoriser, the console's API): never a header.
+        cognitoClaims: (event.requestContext.authorizer?.claims as Record<string, unknown> | undefined) ?? undefined,
       });
     });
 }

@@ -12,6 +12,8 @@ export interface ApiRequest {
   body?: string;
   /** The caller's IAM ARN as API Gateway verified it (never taken from a header). */
   iamIdentity?: string;
+  /** The claims of a Cognito token API Gateway's Cognito authoriser verified (the console's sign-in on AWS). */
+  cognitoClaims?: Record<string, unknown>;
 }
 
 export interface ApiResponse {

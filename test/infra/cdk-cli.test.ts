@@ -46,7 +46,7 @@ beforeAll(async () => {
 describe('npx cdk synth', () => {
   it('writes every stack of the app: the central stage and the member stacks', () => {
     expect(synthOutput).toContain(`Successfully synthesized to ${outdir}`);
-    expect(Object.keys(templates).sort()).toEqual(['RcpAudit', 'RcpControlPlane', 'RcpMemberForwarding', 'RcpMemberRoles', 'RcpRotator']);
+    expect(Object.keys(templates).sort()).toEqual(['RcpAudit', 'RcpConsole', 'RcpControlPlane', 'RcpMemberForwarding', 'RcpMemberRoles', 'RcpRotator']);
     // The central stacks are in the stage's nested assembly, the member templates at the top, ready for StackSets.
     expect(existsSync(join(outdir, 'RcpMemberRoles.template.json'))).toBe(true);
     expect(existsSync(join(outdir, 'RcpMemberForwarding.template.json'))).toBe(true);
@@ -66,6 +66,10 @@ describe('npx cdk synth', () => {
     expect(resourcesOfType(templates.RcpAudit!, 'AWS::Events::EventBus').map(([, p]) => p.Name).sort()).toEqual(['rcp-audit', 'rcp-org-events']);
     expect(resourcesOfType(templates.RcpControlPlane!, 'AWS::StepFunctions::StateMachine').map(([, p]) => p.StateMachineName)).toEqual(['rcp-onboarding']);
     expect(resourcesOfType(templates.RcpControlPlane!, 'AWS::ApiGateway::RestApi').map(([, p]) => p.Name)).toEqual(['rcp-api']);
+    // The console: its built files uploaded to the bucket CloudFront serves, the API under /v1/*.
+    expect(resourcesOfType(templates.RcpConsole!, 'Custom::CDKBucketDeployment')).toHaveLength(1);
+    expect(resourcesOfType(templates.RcpConsole!, 'AWS::CloudFront::Distribution')).toHaveLength(1);
+    expect(resourcesOfType(templates.RcpConsole!, 'AWS::ApiGateway::RestApi').map(([, p]) => p.Name)).toEqual(['rcp-console-api']);
     expect(resourcesOfType(templates.RcpMemberRoles!, 'AWS::IAM::Role').map(([, p]) => p.RoleName).sort()).toEqual(['rcp-member-inventory', 'rcp-member-onboarding', 'rcp-member-rotation']);
     expect(resourcesOfType(templates.RcpMemberForwarding!, 'AWS::Events::Rule')).toHaveLength(2);
   });
@@ -83,7 +87,7 @@ describe('npx cdk synth', () => {
 describe('npx cdk ls', () => {
   it('lists every stack of the assembly the app wrote', async () => {
     const { stdout } = await cdk(['ls', '--app', outdir]);
-    expect(stdout.trim().split('\n')).toEqual(['RcpMemberRoles', 'RcpMemberForwarding', 'Rcp/RcpAudit (RcpAudit)', 'Rcp/RcpRotator (RcpRotator)', 'Rcp/RcpControlPlane (RcpControlPlane)']);
+    expect(stdout.trim().split('\n')).toEqual(['RcpMemberRoles', 'RcpMemberForwarding', 'Rcp/RcpAudit (RcpAudit)', 'Rcp/RcpRotator (RcpRotator)', 'Rcp/RcpControlPlane (RcpControlPlane)', 'Rcp/RcpConsole (RcpConsole)']);
   });
 });
 

@@ -143,9 +143,10 @@ describe('in a CDK pipeline', () => {
     const [, codePipeline] = resourcesOfType(pipelineTemplate, 'AWS::CodePipeline::Pipeline')[0]!;
     const prodActions = (codePipeline.Stages as Array<{ Name: string; Actions: Array<{ Name: string; RunOrder: number; RoleArn?: unknown }> }>).find((s) => s.Name === 'Prod')!.Actions;
     const order = (name: string) => prodActions.find((a) => a.Name === name)!.RunOrder;
-    expect(prodActions.map((a) => a.Name).sort()).toEqual(['RcpAudit.Deploy', 'RcpAudit.Prepare', 'RcpControlPlane.Deploy', 'RcpControlPlane.Prepare', 'RcpRotator.Deploy', 'RcpRotator.Prepare']);
+    expect(prodActions.map((a) => a.Name).sort()).toEqual(['RcpAudit.Deploy', 'RcpAudit.Prepare', 'RcpConsole.Deploy', 'RcpConsole.Prepare', 'RcpControlPlane.Deploy', 'RcpControlPlane.Prepare', 'RcpRotator.Deploy', 'RcpRotator.Prepare']);
     expect(order('RcpAudit.Deploy')).toBeLessThan(order('RcpRotator.Prepare'));
     expect(order('RcpRotator.Deploy')).toBeLessThan(order('RcpControlPlane.Prepare'));
+    expect(order('RcpControlPlane.Deploy')).toBeLessThan(order('RcpConsole.Prepare'));
     // Deployed into the target account through its bootstrap roles.
     expect(JSON.stringify(prodActions)).toContain('777788889999:role/cdk-hnb659fds-deploy-role-777788889999-eu-west-1');
   });

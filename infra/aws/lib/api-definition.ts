@@ -32,8 +32,9 @@ function downgradeSchema(node: unknown): unknown {
 /**
  * openapi.yaml, the one contract, as API Gateway's definition: every operation proxied to the API
  * function, signed with SigV4 (AWS_IAM), and validated (body and parameters) before it reaches code.
+ * With `cognitoUserPoolArn` (the console's API) a token of that user pool authorises instead.
  */
-export function apiGatewayDefinition(stack: Stack, handler: IFunction): Json {
+export function apiGatewayDefinition(stack: Stack, handler: IFunction, options: { cognitoUserPoolArn?: string } = {}): Json {
   const contract = downgradeSchema(structuredClone(loadContract())) as Json;
   const info = contract.info as Json;
   delete info.summary;
@@ -45,15 +46,28 @@ export function apiGatewayDefinition(stack: Stack, handler: IFunction): Json {
       operation['x-amazon-apigateway-integration'] = { type: 'aws_proxy', httpMethod: 'POST', uri, passthroughBehavior: 'never' };
       // An operation the contract leaves open (`security: []`, the health check) takes no signature.
       const open = Array.isArray(operation.security) && operation.security.length === 0;
-      operation['x-amazon-apigateway-auth'] = { type: open ? 'NONE' : 'AWS_IAM' };
+      if (options.cognitoUserPoolArn) {
+        if (open) operation['x-amazon-apigateway-auth'] = { type: 'NONE' };
+        else operation.security = [{ cognito: [] }];
+      } else {
+        operation['x-amazon-apigateway-auth'] = { type: open ? 'NONE' : 'AWS_IAM' };
+      }
       operation['x-amazon-apigateway-request-validator'] = 'all';
-      delete operation.security;
+      if (!options.cognitoUserPoolArn || open) delete operation.security;
     }
   }
   delete contract.security;
-  (contract.components as Json).securitySchemes = {
-    sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' },
-  };
+  (contract.components as Json).securitySchemes = options.cognitoUserPoolArn
+    ? {
+        cognito: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          'x-amazon-apigateway-authtype': 'cognito_user_pools',
+          'x-amazon-apigateway-authorizer': { type: 'cognito_user_pools', providerARNs: [options.cognitoUserPoolArn] },
+        },
+      }
+    : { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' } };
   return {
     ...contract,
     openapi: '3.0.1',

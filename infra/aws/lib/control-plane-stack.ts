@@ -45,6 +45,8 @@ export class ControlPlaneStack extends Stack {
   readonly auditTrail: Table;
   readonly workflow: OnboardingWorkflow;
   readonly api: SpecRestApi;
+  /** The REST API's function: the console's API (ConsoleStack) proxies to it too. */
+  readonly apiFunction: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -159,7 +161,7 @@ export class ControlPlaneStack extends Stack {
     functions.AuditTrailRecorder = recorder;
 
     const apiIdempotency = idempotencyTable(this, 'ApiIdempotencyTable', RESOURCES.apiIdempotencyTable);
-    const apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
+    const apiFunction = (this.apiFunction = productFunction(this, 'ApiHandler', 'services/api/handler.ts', {
       description: 'REST API of the secret rotation control plane',
       roleName: centralRoleName('api', this.region),
       environment: {
@@ -178,7 +180,7 @@ export class ControlPlaneStack extends Stack {
       },
       bundle: props.bundle,
       extraFiles: ['openapi.yaml'],
-    });
+    }));
     this.table.grantReadWriteData(apiFunction);
     apiIdempotency.grantReadWriteData(apiFunction);
     // GET /v1/secrets/{secretId}/events: Query only.

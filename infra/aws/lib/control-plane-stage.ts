@@ -1,7 +1,11 @@
 import { CrossStackReferences, ReferenceStrength, Stage, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AuditStack } from './audit-stack.ts';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConsoleStack } from './console-stack.ts';
 import { ControlPlaneStack } from './control-plane-stack.ts';
+import { PROJECT_ROOT } from './lambda-bundle.ts';
 import type { OrganizationSettings } from './organization.ts';
 import { RotatorStack, type RotatorPlacement } from './rotator-stack.ts';
 import { checkedSettings } from './stage-settings.ts';
@@ -18,7 +22,7 @@ export interface SecretRotationControlPlaneProps extends StageProps {
   /** The member accounts this central account serves (their stacks: RcpMemberRoles, RcpMemberForwarding). */
   readonly organization?: OrganizationSettings;
   /** CloudFormation stack names; by default `RcpAudit`, `RcpRotator`, `RcpControlPlane` in every stage. */
-  readonly stackNames?: { readonly audit?: string; readonly rotator?: string; readonly controlPlane?: string };
+  readonly stackNames?: { readonly audit?: string; readonly rotator?: string; readonly controlPlane?: string; readonly console?: string };
   /**
    * false synthesises placeholder code instead of bundling the Lambdas (seconds faster): for tests
    * and for reading the workflow's ASL, never for deploying.
@@ -38,6 +42,7 @@ export class SecretRotationControlPlane extends Stage {
   readonly audit: AuditStack;
   readonly rotator: RotatorStack;
   readonly controlPlane: ControlPlaneStack;
+  readonly console: ConsoleStack;
 
   constructor(scope: Construct, id: string, props: SecretRotationControlPlaneProps = {}) {
     super(scope, id, props);
@@ -69,5 +74,18 @@ export class SecretRotationControlPlane extends Stage {
       organization,
       bundle,
     });
+    this.console = new ConsoleStack(this, 'RcpConsole', {
+      stackName: names.console ?? 'RcpConsole',
+      description: 'Secret rotation control plane: web console (CloudFront, S3, Cognito sign-in)',
+      apiFunction: this.controlPlane.apiFunction,
+      teams: Object.values(teamPrincipals ?? {}),
+      consoleDir: bundle ? builtConsole() : undefined,
+    });
   }
+}
+
+/** The built console (services/console/dist), built first when missing or older than its sources. */
+function builtConsole(): string {
+  execFileSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'scripts/build-console.ts'), '--if-stale'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return join(PROJECT_ROOT, 'services/console/dist');
 }
