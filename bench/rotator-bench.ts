@@ -27,6 +27,9 @@ interface Target {
   cleanup(): Promise<void>;
 }
 
+/** The rotator's role rotates only secrets onboarding has tagged as managed. */
+const MANAGED = [{ Key: 'rcp:managed', Value: 'true' }];
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 async function postgresTarget(): Promise<Target> {
@@ -84,7 +87,7 @@ async function rotateAll(cloudUrl: string, target: Target) {
   const { sm } = awsClients(cloudUrl, { maxAttempts: 5 });
   const arns: string[] = [];
   for (const [i, secret] of target.secrets.entries()) {
-    const out = await sm.send(new CreateSecretCommand({ Name: `bench/${target.engine}/${i}`, SecretString: JSON.stringify(secret) }));
+    const out = await sm.send(new CreateSecretCommand({ Name: `bench/${target.engine}/${i}`, SecretString: JSON.stringify(secret), Tags: MANAGED }));
     arns.push(out.ARN!);
   }
   await admin(cloudUrl, '/_local/calls', { method: 'DELETE' });
@@ -182,19 +185,19 @@ console.log(JSON.stringify({ load: loaded - t0, total: performance.now() - t0 })
   const results: Array<{ load: number; total: number }> = [];
   for (let i = 0; i < runs; i++) {
     const name = `bench/cold/${Date.now()}-${i}`;
-    const created = await sm.send(new CreateSecretCommand({ Name: name, SecretString: '{"engine":"redis","host":"127.0.0.1","username":"u","password":"p"}' }));
+    const created = await sm.send(new CreateSecretCommand({ Name: name, SecretString: '{"engine":"redis","host":"127.0.0.1","username":"u","password":"p"}', Tags: MANAGED }));
     await sm.send(new RotateSecretCommand({ SecretId: created.ARN!, RotationLambdaARN: FLEET_ROTATOR_ARN, RotateImmediately: false, RotationRules: { AutomaticallyAfterDays: 30 } }));
     const token = crypto.randomUUID();
     await sm.send(new PutSecretValueCommand({ SecretId: created.ARN!, ClientRequestToken: token, SecretString: '{"engine":"redis","host":"127.0.0.1","username":"u","password":"q"}', VersionStages: ['AWSPENDING'] }));
     const event = JSON.stringify({ Step: 'finishSecret', SecretId: created.ARN!, ClientRequestToken: token });
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, [probe, event], {
-        env: { ...process.env, AWS_ENDPOINT_URL: cloudUrl, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+        env: { ...process.env, AWS_ENDPOINT_URL: cloudUrl, AWS_REGION: 'us-east-1', RCP_ACCOUNT_ID: '000000000000', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_LOG_LEVEL: 'ERROR' },
       });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`cold start probe failed: ${out}`))));
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`cold start probe failed: ${out.slice(-2000)}`))));
     });
     results.push(JSON.parse(output.trim().split('\n').at(-1)!) as { load: number; total: number });
   }
@@ -219,7 +222,9 @@ export async function rotatorBench(): Promise<void> {
     const cold = await coldStart(built.entry, cloud.url);
     console.log(`cold start: bundle load ${cold.loadMedian.toFixed(0)} ms, load + first event ${cold.firstEventMedian.toFixed(0)} ms (median of ${cold.runs}; target < 150 ms)`);
     console.log(`rotations: ${SECRETS_PER_ENGINE} secrets per engine, ${CONCURRENCY} at a time, through the local cloud`);
-    for (const make of [postgresTarget, mariadbTarget, redisTarget]) {
+    const engines = (process.env.BENCH_ENGINES ?? 'postgres,mariadb,redis').split(',');
+    const targets = { postgres: postgresTarget, mariadb: mariadbTarget, redis: redisTarget } as const;
+    for (const make of engines.map((e) => targets[e as keyof typeof targets]).filter(Boolean)) {
       const target = await make();
       try {
         const r = await rotateAll(cloud.url, target);
