@@ -171,7 +171,7 @@ async function bundle(outdir: string) {
 }
 
 /** A fresh Node process loads the bundle and handles one real step (finishSecret of a staged rotation). */
-async function coldStart(bundlePath: string, cloudUrl: string, runs = 5) {
+async function coldStart(bundlePath: string, cloudUrl: string, runs = Number(process.env.BENCH_COLD_RUNS ?? 5)) {
   const { sm } = awsClients(cloudUrl);
   const probe = join(tmpdir(), `rcp-cold-${process.pid}.mjs`);
   await writeFile(
@@ -216,7 +216,7 @@ export async function rotatorBench(): Promise<void> {
 
   const cloud = await startCloudProcess({
     stateDir: await tempStateDir('bench'),
-    env: { LOCAL_CLOUD_LOG: '0', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    env: { LOCAL_CLOUD_LOG: '0', POWERTOOLS_LOG_LEVEL: 'ERROR', ...(process.env.BENCH_CLOUD_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CLOUD_CPU_PROF}` } : {}) },
   });
   try {
     const cold = await coldStart(built.entry, cloud.url);
