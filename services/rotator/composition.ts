@@ -30,7 +30,9 @@ export interface RotatorOptions {
  */
 export function createRotatorHandler(env: Environment, options: RotatorOptions = {}) {
   const { logger, tracer, metrics } = observability('fleet-rotator', options.metrics);
-  const aws = awsSettings(env);
+  // The rotator paces its Secrets Manager writes itself (write-pacer.ts); adaptive retries would
+  // also hold back every read of the shared client after one throttle.
+  const aws = { ...awsSettings(env), retryMode: 'standard' as const };
   const names = resourceNames(env);
   const clients = new AwsClients(aws, (client) => tracer.captureAWSv3Client(client));
   const externalId = env.RCP_MEMBER_EXTERNAL_ID || undefined;

@@ -43,7 +43,7 @@ export class AwsClients {
       region: this.settings.region,
       // Adaptive retries back off on throttling, which Secrets Manager's 50 writes/s quota causes at fleet scale.
       maxAttempts: this.settings.maxAttempts,
-      retryMode: 'adaptive' as const,
+      retryMode: this.settings.retryMode ?? ('adaptive' as const),
       ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
       ...(this.credentials ? { credentials: this.credentials } : {}),
     };
