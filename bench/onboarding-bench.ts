@@ -111,16 +111,28 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
       nextToken = page.nextToken;
     } while (nextToken);
     const transitions: number[] = [];
+    const perState = new Map<string, number[]>();
     await pool(executions, 8, async (execution) => {
       let entered = 0;
       let token: string | undefined;
+      let previous: { name: string; at: number } | undefined;
       do {
         const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000, nextToken: token }));
-        entered += (page.events ?? []).filter((e) => e.type?.endsWith('StateEntered')).length;
+        for (const e of page.events ?? []) {
+          if (!e.type?.endsWith('StateEntered')) continue;
+          entered += 1;
+          const at = e.timestamp!.getTime();
+          if (previous) perState.set(previous.name, [...(perState.get(previous.name) ?? []), at - previous.at]);
+          previous = { name: e.stateEnteredEventDetails?.name ?? '?', at };
+        }
         token = page.nextToken;
       } while (token);
       transitions.push(entered);
     });
+    const slowest = [...perState]
+      .map(([name, times]) => [name, percentile(times.sort((a, b) => a - b), 50)] as const)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4);
     transitions.sort((a, b) => a - b);
     const figures = {
       onboardings: n,
@@ -133,6 +145,7 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
     };
     console.log(`  one onboarding alone: ${figures.singleSeconds.toFixed(2)} s end to end (request to succeeded, first rotation included)`);
     console.log(`  state transitions per onboarding: median ${figures.transitionsMedian}, max ${figures.transitionsMax} (goal <= 10; ${executions.length} executions read)`);
+    console.log(`  where an onboarding's time goes (median per state, entered to next state entered): ${slowest.map(([name, t]) => `${name} ${t} ms`).join(', ')}`);
     console.log(`  ${n} onboardings: all ended in ${seconds.toFixed(1)} s (${figures.perSecond.toFixed(1)}/s); succeeded ${succeeded}/${n} (goal: all)`);
     return figures;
   } finally {
