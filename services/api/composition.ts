@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { clientsForSecret, clientsIn, servedScopes } from '../../shared/accounts.ts';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
 import { AwsClients } from '../../shared/aws/clients.ts';
+import { sfnClient } from '../../shared/aws/workflow-clients.ts';
 import { RotationStatusStore } from '../../shared/rotation/status-store.ts';
 import { observability, type MetricsSink } from '../../shared/runtime/observability.ts';
 import { awsSettings, homeOf, resourceNames, type Environment } from '../../shared/runtime/settings.ts';
@@ -27,7 +28,7 @@ export function apiDeps(env: Environment, clients: AwsClients, log: ApiDeps['log
     records: new OnboardingRecords(clients.dynamodb, names.controlPlaneTable),
     rotationStatus: new RotationStatusStore(clients.dynamodb, names.controlPlaneTable),
     audit: new EventBridgeAuditSink(clients.events, names.auditBus, (reason) => log('audit event not delivered', { reason })),
-    workflow: options.workflow ?? stepFunctionsWorkflow(clients.sfn, stateMachineArn, new FirstRotationWaits(clients.dynamodb, names.controlPlaneTable)),
+    workflow: options.workflow ?? stepFunctionsWorkflow(sfnClient(clients), stateMachineArn, new FirstRotationWaits(clients.dynamodb, names.controlPlaneTable)),
     home,
     scopes: () => servedScopes(env, home),
     inventoryFor: (scope) => clientsIn(clients, home, scope, 'inventory', { externalId, sessionName: 'rcp-api' }).sm,
