@@ -32,6 +32,7 @@ export interface OnboardingFigures {
   singleSeconds: number;
   transitionsMedian: number;
   transitionsMax: number;
+  serverErrors: number;
 }
 
 export async function onboardingBench(): Promise<OnboardingFigures> {
@@ -56,6 +57,7 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
       await sm.send(new CreateSecretCommand({ Name: `${prefix}/${i}`, Tags: OWNED, SecretString: JSON.stringify({ engine: 'redis', host: '127.0.0.1', port: 6379, username: `${prefix}-${i}`, password: `initial-${i}`, ssl: false }) }));
     });
 
+    const serverErrors: string[] = [];
     const post = async (i: number): Promise<string> => {
       for (;;) {
         const res = await fetch(`${stack.apiUrl}/v1/onboardings`, {
@@ -65,7 +67,9 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
         });
         const body = (await res.json()) as { onboardingId?: string; detail?: string };
         if (res.status === 202 || res.status === 200 || res.status === 201) return body.onboardingId!;
-        if (res.status !== 429 && res.status !== 503) throw new Error(`onboarding ${i} answered ${res.status}: ${body.detail}`);
+        if (res.status < 500 && res.status !== 429) throw new Error(`onboarding ${i} answered ${res.status}: ${body.detail}`);
+        // Sent again with the same idempotency key: the API starts one onboarding however often it is asked.
+        if (res.status >= 500) serverErrors.push(`${res.status} ${body.detail ?? ''}`.trim());
         await new Promise((r) => setTimeout(r, 200));
       }
     };
@@ -142,11 +146,13 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
       singleSeconds,
       transitionsMedian: percentile(transitions, 50),
       transitionsMax: transitions.at(-1) ?? 0,
+      serverErrors: serverErrors.length,
     };
     console.log(`  one onboarding alone: ${figures.singleSeconds.toFixed(2)} s end to end (request to succeeded, first rotation included)`);
     console.log(`  state transitions per onboarding: median ${figures.transitionsMedian}, max ${figures.transitionsMax} (goal <= 10; ${executions.length} executions read)`);
     console.log(`  where an onboarding's time goes (median per state, entered to next state entered): ${slowest.map(([name, t]) => `${name} ${t} ms`).join(', ')}`);
     console.log(`  ${n} onboardings: all ended in ${seconds.toFixed(1)} s (${figures.perSecond.toFixed(1)}/s); succeeded ${succeeded}/${n} (goal: all)`);
+    if (serverErrors.length) console.log(`  requests answered 5xx and sent again (same idempotency key): ${serverErrors.length}, e.g. "${serverErrors[0]}" (goal 0)`);
     return figures;
   } finally {
     for (const user of users) await redis.sendCommand(['ACL', 'DELUSER', user]).catch(() => undefined);
