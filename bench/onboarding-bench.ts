@@ -58,6 +58,7 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
     });
 
     const serverErrors: string[] = [];
+    const failures = new Map<string, string>();
     const post = async (i: number): Promise<string> => {
       for (;;) {
         const res = await fetch(`${stack.apiUrl}/v1/onboardings`, {
@@ -78,7 +79,9 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
     };
     const status = async (id: string) => {
       const res = await fetch(`${stack.apiUrl}/v1/onboardings/${id}`, { headers: { authorization: `Bearer ${TOKENS.a}` } });
-      return ((await res.json()) as { status: string }).status;
+      const body = (await res.json()) as { status: string; failure?: { step: string; errorClass?: string; reason: string } };
+      if (body.failure) failures.set(id, `${body.failure.step}: ${body.failure.errorClass ?? ''} ${body.failure.reason}`.slice(0, 200));
+      return body.status;
     };
     const untilEnded = async (pending: string[]) => {
       const ended = new Map<string, string>();
@@ -155,6 +158,9 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
     console.log(`  state transitions per onboarding: median ${figures.transitionsMedian}, max ${figures.transitionsMax} (goal <= 10; ${executions.length} executions read)`);
     console.log(`  where an onboarding's time goes (median per state, entered to next state entered): ${slowest.map(([name, t]) => `${name} ${t} ms`).join(', ')}`);
     console.log(`  ${n} onboardings: all ended in ${seconds.toFixed(1)} s (${figures.perSecond.toFixed(1)}/s); succeeded ${succeeded}/${n} (goal: all)`);
+    const reasons = new Map<string, number>();
+    for (const reason of failures.values()) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    for (const [reason, count] of [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3)) console.log(`  failed ${count}x at ${reason}`);
     if (serverErrors.length) console.log(`  requests answered 5xx and sent again (same idempotency key): ${serverErrors.length}, e.g. "${serverErrors[0]}" (goal 0)`);
     return figures;
   } finally {
