@@ -1,3 +1,4 @@
+import './xray-manual-mode.ts';
 import { parseArgs } from 'node:util';
 import { cloudSettingsOrExit, startCloudRuntime, stopOnSignals } from './cloud-runtime.ts';
 

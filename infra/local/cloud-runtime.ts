@@ -1,3 +1,4 @@
+import './xray-manual-mode.ts';
 import { DEFAULT_ENGINE_TIMING } from './cloud/engines.ts';
 import { faultConfigSchema } from './cloud/faults.ts';
 import { DEFAULT_PORT, startLocalCloud, type LocalCloud, type LocalCloudOptions } from './cloud/server.ts';

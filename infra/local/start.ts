@@ -1,3 +1,4 @@
+import './xray-manual-mode.ts';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RESOURCES } from '../../shared/names.ts';

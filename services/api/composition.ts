@@ -6,6 +6,7 @@ import { clientsForSecret, clientsIn, servedScopes } from '../../shared/accounts
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
 import { AuditTrail } from '../../shared/audit/audit-trail.ts';
 import { AwsClients } from '../../shared/aws/clients.ts';
+import { lambdaClient, sfnClient } from '../../shared/aws/workflow-clients.ts';
 import { RotationStatusStore } from '../../shared/rotation/status-store.ts';
 import { observability, type MetricsSink } from '../../shared/runtime/observability.ts';
 import { auditTrailSettings, awsSettings, homeOf, resourceNames, type Environment } from '../../shared/runtime/settings.ts';
@@ -31,7 +32,7 @@ export function apiDeps(env: Environment, clients: AwsClients, log: ApiDeps['log
     rotationStatus: new RotationStatusStore(clients.dynamodb, names.controlPlaneTable),
     audit: new EventBridgeAuditSink(clients.events, names.auditBus, (reason) => log('audit event not delivered', { reason })),
     auditTrail: new AuditTrail(clients.dynamodb, auditTrailSettings(env).table, options.now),
-    workflow: options.workflow ?? stepFunctionsWorkflow(clients.sfn, stateMachineArn, new FirstRotationWaits(clients.dynamodb, names.controlPlaneTable)),
+    workflow: options.workflow ?? stepFunctionsWorkflow(sfnClient(clients), stateMachineArn, new FirstRotationWaits(clients.dynamodb, names.controlPlaneTable)),
     home,
     scopes: () => servedScopes(env, home),
     inventoryFor: (scope) => clientsIn(clients, home, scope, 'inventory', { externalId, sessionName: 'rcp-api' }).sm,
@@ -39,7 +40,7 @@ export function apiDeps(env: Environment, clients: AwsClients, log: ApiDeps['log
     compliance: complianceDeps(env, clients, log, { now: options.now, sessionName: 'rcp-api' }),
     startEvaluation: async (input) => {
       if (!env.COMPLIANCE_FUNCTION_ARN) throw new Error('COMPLIANCE_FUNCTION_ARN is not set (the stacks set it)');
-      await clients.lambda.send(new InvokeCommand({ FunctionName: env.COMPLIANCE_FUNCTION_ARN, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ action: 'evaluate', ...input })) }));
+      await lambdaClient(clients).send(new InvokeCommand({ FunctionName: env.COMPLIANCE_FUNCTION_ARN, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ action: 'evaluate', ...input })) }));
     },
     now: options.now ?? Date.now,
     log,

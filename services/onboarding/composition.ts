@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import { clientsForSecret } from '../../shared/accounts.ts';
 import { EventBridgeAuditSink } from '../../shared/audit/audit-publisher.ts';
 import { AwsClients } from '../../shared/aws/clients.ts';
+import { lambdaClient, sfnClient } from '../../shared/aws/workflow-clients.ts';
 import { RotationStatusStore } from '../../shared/rotation/status-store.ts';
 import { observability, type MetricsSink } from '../../shared/runtime/observability.ts';
 import { awsSettings, homeOf, resourceNames, type Environment } from '../../shared/runtime/settings.ts';
@@ -29,14 +30,14 @@ export function onboardingDeps(env: Environment, clients: AwsClients, log: Onboa
   const externalId = env.RCP_MEMBER_EXTERNAL_ID || undefined;
   return {
     smFor: (secretId) => clientsForSecret(clients, home, secretId, 'onboarding', { externalId, sessionName: 'rcp-onboarding' }).sm,
-    lambda: clients.lambda,
+    lambda: lambdaClient(clients),
     records: new OnboardingRecords(clients.dynamodb, names.controlPlaneTable),
     rotationStatus: new RotationStatusStore(clients.dynamodb, names.controlPlaneTable),
     audit: new EventBridgeAuditSink(clients.events, names.auditBus, (reason) => log.error('audit event not delivered', { reason })),
     home,
     rotatorArn,
     placements: JSON.parse(env.ROTATOR_PLACEMENTS || '{}') as Record<string, string>,
-    sfn: clients.sfn,
+    sfn: sfnClient(clients),
     waits: new FirstRotationWaits(clients.dynamodb, names.controlPlaneTable),
     log,
     now: options.now ?? Date.now,

@@ -30,7 +30,9 @@ export interface RotatorOptions {
  */
 export function createRotatorHandler(env: Environment, options: RotatorOptions = {}) {
   const { logger, tracer, metrics } = observability('fleet-rotator', options.metrics);
-  const aws = awsSettings(env);
+  // The rotator paces its Secrets Manager writes itself (write-pacer.ts); adaptive retries would
+  // also hold back every read of the shared client after one throttle.
+  const aws = { ...awsSettings(env), retryMode: 'standard' as const };
   const names = resourceNames(env);
   const clients = new AwsClients(aws, (client) => tracer.captureAWSv3Client(client));
   const externalId = env.RCP_MEMBER_EXTERNAL_ID || undefined;
@@ -71,7 +73,12 @@ export function createRotatorHandler(env: Environment, options: RotatorOptions =
   // it finished returns the first result without logging in again. The other steps are safe to
   // repeat by the protocol itself (a version under the token, a read, a label move).
   const idempotency = new IdempotencyConfig({ eventKeyJmesPath: '[SecretId, ClientRequestToken, Step]', expiresAfterSeconds: 3600, throwOnNoIdempotencyKey: true });
-  const setSecretOnce = makeIdempotent((event: unknown) => runStep(event, deps), {
+  /**
+   * When a step must be done by: the invocation's own deadline, less what reporting a failure takes.
+   * Steps wait for Secrets Manager's write quota until then (services/rotator/write-pacer.ts).
+   */
+  const deadlineOf = (context: Context | undefined) => Date.now() + Math.max(1000, (context?.getRemainingTimeInMillis?.() ?? 30_000) - 5000);
+  const setSecretOnce = makeIdempotent((event: unknown, context: Context) => runStep(event, deps, deadlineOf(context)), {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: names.rotatorIdempotencyTable, awsSdkV3Client: clients.dynamodb }),
     config: idempotency,
   });
@@ -82,12 +89,12 @@ export function createRotatorHandler(env: Environment, options: RotatorOptions =
    * beside another delivery of itself (both set the same pending password; a clone created by one
    * is updated by the other), so this delivery runs the step at once.
    */
-  async function setSecret(event: unknown): Promise<unknown> {
+  async function setSecret(event: unknown, context: Context): Promise<unknown> {
     try {
-      return await setSecretOnce(event);
+      return await setSecretOnce(event, context);
     } catch (err) {
       if (!(err instanceof IdempotencyAlreadyInProgressError)) throw err;
-      return runStep(event, deps);
+      return runStep(event, deps, deadlineOf(context));
     }
   }
 
@@ -99,8 +106,8 @@ export function createRotatorHandler(env: Environment, options: RotatorOptions =
       try {
         // Onboarding's preflight goes through the rotator: it is the only role that reads secret values.
         if (isPreflight(event)) return await runPreflight(event, deps);
-        if ((event as { Step?: unknown } | null)?.Step === 'setSecret') await setSecret(event);
-        else await runStep(event, deps);
+        if ((event as { Step?: unknown } | null)?.Step === 'setSecret') await setSecret(event, context);
+        else await runStep(event, deps, deadlineOf(context));
         return null;
       } finally {
         metrics.flush();

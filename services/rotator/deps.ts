@@ -44,6 +44,8 @@ export interface StepContext {
   /** Secrets Manager's proof, on a cross-account rotation, that a write belongs to this rotation. */
   rotationToken?: string;
   store: SecretStore;
+  /** When the step must be done by (epoch ms): the invocation's deadline, less a margin to report. */
+  deadline: number;
   tags: Array<{ Key?: string; Value?: string }>;
   currentVersionId?: string;
   previousVersionId?: string;

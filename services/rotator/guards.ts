@@ -40,9 +40,17 @@ export interface WorkingCredential {
  * A credential that logs in proves the secret really controls this account before anything changes:
  * the current one, or (when someone stored a current value that was never applied) the previous one.
  */
-export async function workingCredential(ctx: StepContext, current: ParsedSecret, strategy: RotationStrategy, deps: RotatorDeps, serviceType?: string): Promise<WorkingCredential> {
+export async function workingCredential(
+  ctx: StepContext,
+  current: ParsedSecret,
+  strategy: RotationStrategy,
+  deps: RotatorDeps,
+  serviceType?: string,
+  /** Why the current credential failed, when the caller already tried it. */
+  currentFailed?: RotationError,
+): Promise<WorkingCredential> {
   const causes: string[] = [];
-  const currentLogin = await tryLogin(current, deps);
+  const currentLogin = currentFailed ? { error: currentFailed } : await tryLogin(current, deps);
   if ('session' in currentLogin) return { parsed: current, session: currentLogin.session };
   causes.push(`current: ${currentLogin.error.message}`);
   if (ctx.previousVersionId) {

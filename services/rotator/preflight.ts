@@ -51,7 +51,7 @@ export async function runPreflight(rawEvent: unknown, deps: RotatorDeps): Promis
   const event = parsed.data;
   const startedAt = Date.now();
   const store = deps.storeFor(event.SecretId);
-  const ctx: StepContext = { arn: event.SecretId, token: event.ClientRequestToken, store, tags: [] };
+  const ctx: StepContext = { arn: event.SecretId, token: event.ClientRequestToken, store, deadline: Date.now() + 20_000, tags: [] };
   const sessions: Session[] = [];
   try {
     const metadata = await store.describe(event.SecretId);

@@ -36,13 +36,15 @@ export async function reportStep(deps: RotatorDeps, ctx: Pick<StepContext, 'arn'
   const events: AuditEvent[] = [{ detailType: error ? 'Rotation Step Failed' : 'Rotation Step Succeeded', detail }];
   if (!error && step === 'finishSecret') events.push({ detailType: 'Rotation Succeeded', detail });
   if (error) events.push({ detailType: 'Rotation Failed', detail });
-  await deps.audit.publish(...events);
-
-  if (deps.status && (error || step === 'finishSecret')) {
-    const at = new Date(deps.now()).toISOString();
-    await deps.status
-      .record(ctx.arn, { token: ctx.token, outcome, step, at, ...(error ? { errorClass: error.errorClass, reason: error.message } : {}) })
-      .catch((err: unknown) => deps.log.error('rotation status not recorded', { secretArn: ctx.arn, reason: (err as Error).name }));
-  }
+  // The audit event and the status row are independent: both go out at once.
+  const at = new Date(deps.now()).toISOString();
+  await Promise.all([
+    deps.audit.publish(...events),
+    deps.status && (error || step === 'finishSecret')
+      ? deps.status
+          .record(ctx.arn, { token: ctx.token, outcome, step, at, ...(error ? { errorClass: error.errorClass, reason: error.message } : {}) })
+          .catch((err: unknown) => deps.log.error('rotation status not recorded', { secretArn: ctx.arn, reason: (err as Error).name }))
+      : undefined,
+  ]);
   deps.measure?.({ step, outcome, durationMs, ...(ctx.engine ? { engine: ctx.engine } : {}), ...(ctx.strategy ? { strategy: ctx.strategy } : {}), ...(error ? { errorClass: error.errorClass } : {}) });
 }

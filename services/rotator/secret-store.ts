@@ -1,6 +1,5 @@
 import {
   DescribeSecretCommand,
-  GetRandomPasswordCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -8,7 +7,13 @@ import {
   type DescribeSecretCommandOutput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { PasswordPolicy } from './types.ts';
+import { WritePacer } from './write-pacer.ts';
+
+/**
+ * Just under the quota of 50: the service counts whole seconds, and calls spaced evenly still
+ * arrive bunched now and then; the few refused are sent again.
+ */
+const WRITES_PER_SECOND = 48;
 
 /**
  * The rotator's view of one account-region's Secrets Manager. A version's value never changes once
@@ -21,6 +26,8 @@ export class SecretStore {
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly options: { maxEntries: number; ttlMs: number } = { maxEntries: 512, ttlMs: 10 * 60_000 },
+    /** This account-region's writes, at its quota. */
+    private readonly writes = new WritePacer(WRITES_PER_SECOND),
   ) {}
 
   describe(secretId: string): Promise<DescribeSecretCommandOutput> {
@@ -65,19 +72,16 @@ export class SecretStore {
     return out.SecretString;
   }
 
-  async randomPassword(policy: PasswordPolicy): Promise<string> {
-    const out = await this.client.send(new GetRandomPasswordCommand({ PasswordLength: policy.length, ExcludeCharacters: policy.excludeCharacters }));
-    return out.RandomPassword!;
-  }
-
   /**
    * Stores the pending value under the rotation's token; false when a value is already there (a
    * step run twice). `rotationToken` proves, across accounts, that this write belongs to the rotation.
    */
-  async putPending(arn: string, token: string, value: string, rotationToken?: string): Promise<boolean> {
+  async putPending(arn: string, token: string, value: string, rotationToken: string | undefined, deadline: number): Promise<boolean> {
     try {
-      await this.client.send(
-        new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: token, SecretString: value, VersionStages: ['AWSPENDING'], ...(rotationToken ? { RotationToken: rotationToken } : {}) }),
+      await this.writes.write(deadline, () =>
+        this.client.send(
+          new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: token, SecretString: value, VersionStages: ['AWSPENDING'], ...(rotationToken ? { RotationToken: rotationToken } : {}) }),
+        ),
       );
       this.remember(arn, token, value);
       return true;
@@ -87,9 +91,9 @@ export class SecretStore {
     }
   }
 
-  async makeCurrent(arn: string, token: string, currentVersionId: string | undefined): Promise<void> {
-    await this.client.send(
-      new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: currentVersionId }),
+  async makeCurrent(arn: string, token: string, currentVersionId: string | undefined, deadline: number): Promise<void> {
+    await this.writes.write(deadline, () =>
+      this.client.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: currentVersionId })),
     );
   }
 }

@@ -1,8 +1,6 @@
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsSettings } from '../runtime/settings.ts';
@@ -38,18 +36,20 @@ export class AwsClients {
     return this.settings.region;
   }
 
-  private config() {
+  /** The settings every client of this identity and region is built with. */
+  config() {
     return {
       region: this.settings.region,
       // Adaptive retries back off on throttling, which Secrets Manager's 50 writes/s quota causes at fleet scale.
       maxAttempts: this.settings.maxAttempts,
-      retryMode: 'adaptive' as const,
+      retryMode: this.settings.retryMode ?? ('adaptive' as const),
       ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
       ...(this.credentials ? { credentials: this.credentials } : {}),
     };
   }
 
-  private once<T>(key: string, create: () => T): T {
+  /** The client under `key`, created on first use (shared/aws/workflow-clients.ts adds the clients only some functions need). */
+  once<T>(key: string, create: () => T): T {
     if (!this.cache.has(key)) this.cache.set(key, this.capture(create()));
     return this.cache.get(key) as T;
   }
@@ -62,12 +62,6 @@ export class AwsClients {
   }
   get dynamodb(): DynamoDBClient {
     return this.once('dynamodb', () => new DynamoDBClient(this.config()));
-  }
-  get lambda(): LambdaClient {
-    return this.once('lambda', () => new LambdaClient(this.config()));
-  }
-  get sfn(): SFNClient {
-    return this.once('sfn', () => new SFNClient(this.config()));
   }
   get sts(): STSClient {
     return this.once('sts', () => new STSClient(this.config()));

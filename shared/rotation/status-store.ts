@@ -1,4 +1,4 @@
-import { PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RotationOutcome } from './outcome.ts';
 
 export interface RotationStatus {
@@ -24,19 +24,27 @@ export class RotationStatusStore {
     private readonly table: string,
   ) {}
 
+  /** An UpdateItem that creates the item: the rotator's role may update the table, never put over it. */
   async record(secretArn: string, outcome: RotationOutcome): Promise<void> {
-    const item: Record<string, { S: string } | { N: string }> = {
-      pk: { S: `ROT#${secretArn}` },
-      sk: { S: `AT#${outcome.at}#${outcome.token}` },
+    const fields: Record<string, { S: string } | { N: string }> = {
       token: { S: outcome.token },
       outcome: { S: outcome.outcome },
       step: { S: outcome.step },
       at: { S: outcome.at },
       expiresAt: { N: String(Math.floor(Date.parse(outcome.at) / 1000) + KEEP_SECONDS) },
     };
-    if (outcome.errorClass) item.errorClass = { S: outcome.errorClass };
-    if (outcome.reason) item.reason = { S: outcome.reason };
-    await this.client.send(new PutItemCommand({ TableName: this.table, Item: item }));
+    if (outcome.errorClass) fields.errorClass = { S: outcome.errorClass };
+    if (outcome.reason) fields.reason = { S: outcome.reason };
+    const names = Object.keys(fields);
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: `ROT#${secretArn}` }, sk: { S: `AT#${outcome.at}#${outcome.token}` } },
+        UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#f${i}`, n])),
+        ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, fields[n]!])),
+      }),
+    );
   }
 
   async get(secretArn: string): Promise<RotationStatus> {

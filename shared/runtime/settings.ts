@@ -11,6 +11,11 @@ export interface AwsSettings {
   /** Static keys when the environment carries them (Lambda's execution role, the local cloud's session). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   maxAttempts: number;
+  /**
+   * The SDK's retry mode: `adaptive` (the default) also slows every later call of the client after a
+   * throttle; a caller that paces its own calls to the quota (the fleet rotator) uses `standard`.
+   */
+  retryMode?: 'standard' | 'adaptive';
 }
 
 export function awsSettings(env: Environment): AwsSettings {

@@ -6,6 +6,8 @@ export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
 export interface CloudProcess {
   url: string;
+  /** The process id (the bench reads its CPU time). */
+  pid: number;
   stateDir: string;
   output(): string;
   /** Graceful stop (SIGTERM), as a user's Ctrl-C. */
@@ -58,6 +60,7 @@ export async function startCloudProcess(options: { stateDir: string; env?: Recor
 
   return {
     url,
+    pid: child.pid!,
     stateDir: options.stateDir,
     output: () => output,
     async stop() {

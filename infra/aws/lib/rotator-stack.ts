@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -104,6 +104,9 @@ export class RotatorStack extends Stack {
       functionName,
       roleName,
       ...extra,
+      // A step may wait its turn under Secrets Manager's write quota when thousands of secrets fall
+      // due in one window (services/rotator/write-pacer.ts): minutes, not the default 30 s.
+      timeout: Duration.minutes(5),
       description: 'rotates credentials of every onboarded secret (Secrets Manager rotation function)',
       environment: {
         AUDIT_BUS_NAME: props.auditBus.eventBusName,
@@ -156,7 +159,7 @@ export class RotatorStack extends Stack {
     props.auditBus.grantPutEventsTo(rotator);
     // The last failure and success of each rotation, for the control plane (its table, by name: that stack depends on this one).
     rotator.addToRolePolicy(
-      new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:PutItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/${RESOURCES.controlPlaneTable}`] }),
+      new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:UpdateItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/${RESOURCES.controlPlaneTable}`] }),
     );
     rotator.addEnvironment('RCP_TABLE_NAME', RESOURCES.controlPlaneTable);
     idempotency.grantReadWriteData(rotator);

@@ -14,13 +14,13 @@ export const asRotationError = (err: unknown): RotationError =>
  * preconditions every step checks first (rotation on, the token a version, AWSCURRENT means done,
  * anything but AWSPENDING is refused), then the step, then its report. Safe to run again.
  */
-export async function runStep(rawEvent: unknown, deps: RotatorDeps): Promise<StepResult> {
+export async function runStep(rawEvent: unknown, deps: RotatorDeps, deadline = Date.now() + 20_000): Promise<StepResult> {
   const startedAt = Date.now();
   const parsed = stepEventSchema.safeParse(rawEvent);
   if (!parsed.success) throw new RotationError('ProtocolViolation', 'the event is not a rotation step: it needs Step, SecretId and ClientRequestToken');
   const event = parsed.data;
   const store = deps.storeFor(event.SecretId);
-  const ctx: StepContext = { arn: event.SecretId, token: event.ClientRequestToken, rotationToken: event.RotationToken, store, tags: [] };
+  const ctx: StepContext = { arn: event.SecretId, token: event.ClientRequestToken, rotationToken: event.RotationToken, store, deadline, tags: [] };
   try {
     const metadata = await store.describe(event.SecretId);
     ctx.arn = metadata.ARN!;

@@ -3,6 +3,7 @@ import { TAGS } from '../../../shared/names.ts';
 import { openAdminSession } from '../admin-credential.ts';
 import type { RotatorDeps, StepContext } from '../deps.ts';
 import { checkSameResource, tryLogin, workingCredential } from '../guards.ts';
+import { newPassword } from '../password.ts';
 import { parseSecret } from '../secret-value.ts';
 import { chooseStrategy } from '../strategies/index.ts';
 import type { Session, Step, Transport } from '../types.ts';
@@ -33,16 +34,18 @@ async function currentValue(ctx: StepContext, deps: RotatorDeps) {
 
 /** A new version under the token: the current value with a new password (and, alternating, the other user). */
 export async function createSecret(ctx: StepContext, deps: RotatorDeps): Promise<StepResult> {
-  if (await ctx.store.version(ctx.arn, ctx.token)) return { step: 'createSecret', outcome: 'already-done' };
+  // No read of the pending version first: a value already under the token makes the put answer
+  // ResourceExistsException (another password), which is the "already done" case.
+  if (ctx.store.cachedVersion(ctx.arn, ctx.token)) return { step: 'createSecret', outcome: 'already-done' };
   const current = await currentValue(ctx, deps);
   const strategy = chooseStrategy(ctx.tags, current);
   ctx.strategy = strategy.name;
   const username = strategy.pendingUsername(current.credential);
   ctx.username = username;
-  const password = await ctx.store.randomPassword(current.plugin.passwordPolicy);
+  const password = newPassword(current.plugin.passwordPolicy);
   // Keep every key the secret had (dbname, masterarn, ...): only the credential changes.
   const pending = JSON.stringify({ ...current.raw, username, password });
-  const stored = await ctx.store.putPending(ctx.arn, ctx.token, pending, ctx.rotationToken);
+  const stored = await ctx.store.putPending(ctx.arn, ctx.token, pending, ctx.rotationToken, ctx.deadline);
   return { step: 'createSecret', outcome: stored ? 'done' : 'already-done' };
 }
 
@@ -55,14 +58,23 @@ export async function setSecret(ctx: StepContext, deps: RotatorDeps): Promise<St
   ctx.strategy = strategy.name;
   checkSameResource(current, pending, 'pending', (a, b) => strategy.pendingFits(a, b));
 
-  const already = await tryLogin(pending, deps);
-  if ('session' in already) {
-    ctx.transport = already.session.transport;
-    await already.session.close();
-    return { step: 'setSecret', outcome: 'already-done', transport: ctx.transport };
+  // Single user: the current password stops working once the change is made, so a current login
+  // that works means "not done yet" and is also the working credential the guard needs: one login
+  // in the usual case. Other strategies keep the current credential working, so pending goes first.
+  const currentFirst = strategy.name === 'single-user' ? await tryLogin(current, deps) : undefined;
+  if (!currentFirst || 'error' in currentFirst) {
+    const already = await tryLogin(pending, deps);
+    if ('session' in already) {
+      ctx.transport = already.session.transport;
+      await already.session.close();
+      return { step: 'setSecret', outcome: 'already-done', transport: ctx.transport };
+    }
   }
 
-  const working = await workingCredential(ctx, current, strategy, deps, serviceTypeOf(ctx.tags));
+  const working =
+    currentFirst && 'session' in currentFirst
+      ? { parsed: current, session: currentFirst.session }
+      : await workingCredential(ctx, current, strategy, deps, serviceTypeOf(ctx.tags), currentFirst && 'error' in currentFirst ? currentFirst.error : undefined);
   ctx.transport = working.session.transport;
   let admin: Session | undefined;
   try {
@@ -95,7 +107,7 @@ export async function finishSecret(ctx: StepContext): Promise<StepResult> {
   // The engine, for the report, from the value the earlier steps read here; no call just for that.
   ctx.engine ??= engineOf(ctx.store.cachedVersion(ctx.arn, ctx.token));
   try {
-    await ctx.store.makeCurrent(ctx.arn, ctx.token, ctx.currentVersionId);
+    await ctx.store.makeCurrent(ctx.arn, ctx.token, ctx.currentVersionId, ctx.deadline);
   } catch (err) {
     // The same step delivered twice at once: the other delivery moved the label first.
     if ((err as Error).name !== 'InvalidParameterException') throw err;
