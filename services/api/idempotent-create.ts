@@ -20,7 +20,7 @@ export const apiIdempotencyConfig = () =>
  * in-progress record then expires with the invocation, so a request cut off by a timeout can be retried.
  */
 export function idempotentCreate(deps: ApiDeps, dynamodb: DynamoDBClient, tableName: string, config = apiIdempotencyConfig()): IdempotentCreate {
-  const create = makeIdempotent((input: Parameters<IdempotentCreate>[0]) => createOnboarding(deps, input.caller, input.request), {
+  const create = makeIdempotent((input: Parameters<IdempotentCreate>[0]) => createOnboarding(deps, input.caller, input.request, input.idempotencyKey), {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb }),
     config,
   });

@@ -49,12 +49,21 @@ async function audit(deps: ApiDeps, detailType: 'Onboarding Requested' | 'Offboa
   });
 }
 
-export async function createOnboarding(deps: ApiDeps, caller: Caller, request: OnboardingRequest): Promise<Onboarding> {
+/**
+ * Starts an onboarding. `idempotencyKey` is the client's: a request sent again after an attempt
+ * that died before it answered (a Lambda timeout) finds that attempt's onboarding holding the
+ * secret, and gets it back (started now if the attempt died before starting it), not a 409.
+ */
+export async function createOnboarding(deps: ApiDeps, caller: Caller, request: OnboardingRequest, idempotencyKey?: string): Promise<Onboarding> {
   const team = request.team ?? caller.team;
   if (team !== caller.team) throw problem(403, 'wrong-team', `you act for team ${caller.team}: set "team" to "${caller.team}" or leave it out`);
   rulesOrProblem(request.schedule, request.window, deps.now());
   const described = await ownedSecret(deps, caller, request.secretId);
   const holder = await holderOf(deps, described.ARN!);
+  if (holder && idempotencyKey && holder.idempotencyKey === idempotencyKey && holder.team === team) {
+    if (holder.status === 'pending' && !holder.executionArn) await startWorkflow(deps, caller, holder.onboardingId, { ...request, team, secretId: described.ARN! });
+    return view((await deps.records.get(holder.onboardingId)) ?? holder, deps.home);
+  }
   if (holder) {
     const what = ACTIVE.has(holder.status) ? 'is being onboarded by' : 'is already onboarded by';
     throw problem(409, 'already-onboarded', `secret "${request.secretId}" ${what} onboarding ${holder.onboardingId} (${holder.status}): offboard it first (DELETE /v1/onboardings/${holder.onboardingId})`);
@@ -72,6 +81,7 @@ export async function createOnboarding(deps: ApiDeps, caller: Caller, request: O
     steps: [],
     createdAt: now,
     updatedAt: now,
+    ...(idempotencyKey ? { idempotencyKey } : {}),
   };
   await deps.records.create(record);
   // The lock from the moment the API answers (Validate takes it again, idempotently): a rotate-now or a
@@ -83,19 +93,24 @@ export async function createOnboarding(deps: ApiDeps, caller: Caller, request: O
     throw problem(409, 'already-onboarded', `secret "${request.secretId}" is being onboarded by ${other ? `onboarding ${other.onboardingId} (${other.status})` : 'another onboarding'}: wait for it, or cancel it (DELETE /v1/onboardings/{id})`);
   }
   await audit(deps, 'Onboarding Requested', described.ARN!, onboardingId, 'Requested', caller);
+  await startWorkflow(deps, caller, onboardingId, { ...request, team, secretId: described.ARN! });
+  return view((await deps.records.get(onboardingId)) ?? record, deps.home);
+}
+
+/** The workflow of a recorded onboarding; its execution is named after the onboarding, so a second start starts nothing. */
+async function startWorkflow(deps: ApiDeps, caller: Caller, onboardingId: string, request: OnboardingRequest & { secretId: string; team: string }): Promise<void> {
   try {
-    const { executionArn } = await deps.workflow.start({ onboardingId, actor: caller.actor, request: { ...request, team, secretId: described.ARN! } });
+    const { executionArn } = await deps.workflow.start({ onboardingId, actor: caller.actor, request });
     await deps.records.setExecutionArn(onboardingId, executionArn);
   } catch (err) {
     // Nothing was changed yet: the record says so, and a retry (even with the same key) starts afresh.
     deps.log('workflow not started', { onboardingId, errorName: (err as Error).name });
-    await deps.records.releaseSecret(described.ARN!, onboardingId);
+    await deps.records.releaseSecret(request.secretId, onboardingId);
     await deps.records.recordStep(onboardingId, { step: 'Start', outcome: 'failed', at: new Date(deps.now()).toISOString(), message: (err as Error).name }, 'failed', {
       failure: { step: 'Start', errorClass: (err as Error).name, reason: 'the workflow could not be started; nothing was changed' },
     });
     throw problem(503, 'workflow-unavailable', 'the onboarding workflow could not be started (nothing was changed): retry in a moment', undefined, { 'retry-after': '5' });
   }
-  return view((await deps.records.get(onboardingId)) ?? record, deps.home);
 }
 
 async function ownRecord(deps: ApiDeps, caller: Caller, onboardingId: string): Promise<OnboardingRecord> {

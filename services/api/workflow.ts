@@ -9,8 +9,14 @@ import type { WorkflowPort } from './deps.ts';
 export function stepFunctionsWorkflow(sfn: SFNClient, stateMachineArn: string, waits: FirstRotationWaits): WorkflowPort {
   return {
     async start(state) {
-      const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: state.onboardingId, input: JSON.stringify(state) }));
-      return { executionArn: out.executionArn! };
+      try {
+        const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: state.onboardingId, input: JSON.stringify(state) }));
+        return { executionArn: out.executionArn! };
+      } catch (err) {
+        // Started already, by an attempt that died before recording it: that execution is this onboarding's.
+        if ((err as Error).name !== 'ExecutionAlreadyExists') throw err;
+        return { executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${state.onboardingId}` };
+      }
     },
     async isRunning(executionArn) {
       try {

@@ -42,6 +42,8 @@ export interface OnboardingRecord {
   cancelRequested?: { at: string; actor: string };
   /** The rotation the onboarding waits for (its task token is in FirstRotationWaits). */
   waiting?: { secretArn: string; versionId: string };
+  /** The client's Idempotency-Key: the same request again gets this onboarding back. */
+  idempotencyKey?: string;
 }
 
 export class OnboardingRecords {

@@ -3,11 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { OpenAPIBackend } from 'openapi-backend';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContract } from '../../services/api/app.ts';
+import { RESOURCES } from '../../shared/names.ts';
 import { awsClients } from '../support/aws-clients.ts';
 import { PROJECT_ROOT } from '../support/cloud-process.ts';
 import { startLocalStack, TOKENS, type LocalStack } from '../support/local-stack.ts';
@@ -173,6 +175,27 @@ describe('the control plane over HTTP', () => {
     const list = await call('listOnboardings', 'GET', '/v1/onboardings?limit=100', { token: TOKENS.a });
     const forSecret = (list.body.items as Array<{ secretArn: string }>).filter((o) => o.secretArn.includes('e2e/idempotent'));
     expect(forSecret).toHaveLength(1);
+  });
+
+  it('gives the same onboarding back to a request sent again after an attempt that died before answering', async () => {
+    const sm = awsClients(cloudUrl).sm;
+    // A host that never answers keeps the onboarding running (in Preflight) while the test looks.
+    await sm.send(new CreateSecretCommand({ Name: 'e2e/retried', Tags: OWNED, SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: hungPort, username: 'u', password: 'p' }) }));
+    const body = { secretId: 'e2e/retried', schedule: 'rate(7 days)' };
+    const first = await onboard(TOKENS.a, body, 'retried-key-123456');
+    expect(first.status).toBe(202);
+    // A Lambda timeout takes its in-progress idempotency record with it: what is left is the onboarding.
+    const dynamodb = awsClients(cloudUrl).dynamodb;
+    const records = await dynamodb.send(new ScanCommand({ TableName: RESOURCES.apiIdempotencyTable }));
+    for (const item of records.Items ?? []) await dynamodb.send(new DeleteItemCommand({ TableName: RESOURCES.apiIdempotencyTable, Key: { id: item.id! } }));
+    const again = await onboard(TOKENS.a, body, 'retried-key-123456');
+    expect(again.status).toBe(202);
+    expect(again.body.onboardingId).toBe(first.body.onboardingId);
+    // another key is another request: the secret is taken
+    const other = await onboard(TOKENS.a, body, 'another-key-123456');
+    expect(other.status).toBe(409);
+    expect(other.body.detail).toContain(first.body.onboardingId as string);
+    expect((await call('offboard', 'DELETE', `/v1/onboardings/${first.body.onboardingId as string}`, { token: TOKENS.a })).status).toBe(202);
   });
 
   it("refuses another team's token", async () => {
