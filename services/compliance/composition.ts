@@ -45,10 +45,10 @@ export function createComplianceHandler(env: Environment, options: { metrics?: M
   return middy<Record<string, unknown>, unknown, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       const invocation = invocationOf(event);
       if (invocation.kind === 'full') {
-        const evaluation = await evaluateAll(deps, invocation);
+        const evaluation = await evaluateAll(deps, { ...invocation, deadline: deps.now() + context.getRemainingTimeInMillis() });
         logger.info('compliance evaluated', { evaluationId: evaluation.evaluationId, status: evaluation.status, secrets: evaluation.secrets, listSecretsCalls: evaluation.listSecretsCalls, durationMs: evaluation.durationMs });
         return evaluation;
       }

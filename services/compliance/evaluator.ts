@@ -33,8 +33,8 @@ export interface EvaluatorDeps {
 export type Trigger = EvaluationRecord['trigger'];
 export const newEvaluationId = () => `ev-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
 
-/** A full evaluation a dead process left running is taken over after this long. */
-const STALE_RUN_MS = 15 * 60_000;
+/** How long a full evaluation's claim holds when the caller gives no deadline: Lambda's longest timeout. */
+const LONGEST_RUN_MS = 15 * 60_000;
 
 interface Tally {
   secrets: number;
@@ -109,13 +109,23 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
  * every rule, then the changed records, their history and a `Compliance Changed` event per secret
  * whose state changed. Safe to run again: a rerun recomputes the same records and finds no change.
  */
-export async function evaluateAll(deps: EvaluatorDeps, options: { evaluationId?: string; trigger: Trigger; actor: string }): Promise<EvaluationRecord> {
+export async function evaluateAll(
+  deps: EvaluatorDeps,
+  options: { evaluationId?: string; trigger: Trigger; actor: string; /** when the calling invocation ends (epoch ms): the claim dies with it */ deadline?: number },
+): Promise<EvaluationRecord> {
   const evaluationId = options.evaluationId ?? newEvaluationId();
   const started = deps.now();
   const startedAt = new Date(started).toISOString();
-  if (!(await deps.store.claimRun(evaluationId, started, STALE_RUN_MS))) {
+  const claim = await deps.store.claimRun(evaluationId, started, options.deadline ?? started + LONGEST_RUN_MS);
+  if (!claim.claimed) {
     const running = await deps.store.runningEvaluation();
     return { evaluationId: running?.evaluationId ?? evaluationId, status: 'running', trigger: options.trigger, startedAt: running ? new Date(running.claimedAt).toISOString() : startedAt };
+  }
+  if (claim.abandoned) {
+    const left = await deps.store.getEvaluation(claim.abandoned);
+    if (left?.status === 'running') {
+      await deps.store.putEvaluation({ ...left, status: 'failed', finishedAt: startedAt, error: 'the invocation running it ended (a timeout or a crash) before it finished; evaluation ' + evaluationId + ' took over' });
+    }
   }
   const evaluation: EvaluationRecord = { evaluationId, status: 'running', trigger: options.trigger, startedAt };
   await deps.store.putEvaluation(evaluation);

@@ -170,23 +170,26 @@ export class ComplianceStore {
   }
 
   /**
-   * Claims the one running full evaluation; false when another started less than `staleMs` ago
-   * (an evaluation a dead process left is taken over once stale).
+   * Claims the one running full evaluation until `expiresAt` (the end of the invocation that
+   * claims it): false while another's claim holds. A claim whose invocation has ended (a timeout, a
+   * crash) is taken over at once; the evaluation it left is returned, to be closed as failed.
    */
-  async claimRun(evaluationId: string, now: number, staleMs: number): Promise<boolean> {
+  async claimRun(evaluationId: string, now: number, expiresAt: number): Promise<{ claimed: false } | { claimed: true; abandoned?: string }> {
     try {
-      await this.doc.send(
+      const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: 'CMP#RUN', sk: 'LOCK' },
-          UpdateExpression: 'SET evaluationId = :id, claimedAt = :now',
-          ConditionExpression: 'attribute_not_exists(claimedAt) OR claimedAt < :stale OR evaluationId = :id',
-          ExpressionAttributeValues: { ':id': evaluationId, ':now': now, ':stale': now - staleMs },
+          UpdateExpression: 'SET evaluationId = :id, claimedAt = :now, expiresAt = :expires',
+          ConditionExpression: 'attribute_not_exists(expiresAt) OR expiresAt < :now OR evaluationId = :id',
+          ExpressionAttributeValues: { ':id': evaluationId, ':now': now, ':expires': expiresAt },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return true;
+      const previous = out.Attributes?.evaluationId as string | undefined;
+      return { claimed: true, ...(previous && previous !== evaluationId ? { abandoned: previous } : {}) };
     } catch (err) {
-      if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+      if ((err as Error).name === 'ConditionalCheckFailedException') return { claimed: false };
       throw err;
     }
   }
