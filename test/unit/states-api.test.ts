@@ -1,15 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ACCOUNT, fn, finished, historyTypes, openStates, REGION, ROLE, until, type Harness } from './states-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, finished, fn, historyTypes, REGION, ROLE, statesHarnesses, until } from './states-fixtures.ts';
 
-const open: Harness[] = [];
-async function harness(options: Parameters<typeof openStates>[0] = {}): Promise<Harness> {
-  const h = await openStates(options);
-  open.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((h) => h.engine.stop()));
-});
+const harness = statesHarnesses();
 
 const passThrough = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
 const slowTask = JSON.stringify({ StartAt: 'Slow', States: { Slow: { Type: 'Task', Resource: fn('slow'), End: true } } });

@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StatesRecord } from '../../infra/local/cloud/services/states/model.ts';
-import { fn, finished, history, historyTypes, ManualClock, MemoryJournal, openStates, startWith, until, type Harness } from './states-fixtures.ts';
+import { finished, fn, history, historyTypes, ManualClock, MemoryJournal, startWith, statesHarnesses, until } from './states-fixtures.ts';
 
-const open: Harness[] = [];
-async function harness(options: Parameters<typeof openStates>[0] = {}): Promise<Harness> {
-  const h = await openStates(options);
-  open.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((h) => h.engine.stop()));
-});
+const harness = statesHarnesses();
 
 const lambdaTask = (name: string, extra: object = {}) => ({ Type: 'Task', Resource: fn(name), ...extra });
 

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { StatesEngine } from '../../infra/local/cloud/services/states/engine.ts';
 import type { Journal, StatesRecord } from '../../infra/local/cloud/services/states/model.ts';
 import { StepFunctionsService } from '../../infra/local/cloud/services/states/operations.ts';
@@ -101,4 +102,17 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** The harnesses of one test file: each one opened is stopped after its test. */
+export function statesHarnesses(): (options?: Parameters<typeof openStates>[0]) => Promise<Harness> {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((h) => h.engine.stop()));
+  });
+  return async (options = {}) => {
+    const h = await openStates(options);
+    open.push(h);
+    return h;
+  };
 }

@@ -1,6 +1,6 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { onboardingDefinition } from '../../infra/local/deploy/synth.ts';
-import { finished, history, openStates, ROLE, type Harness } from './states-fixtures.ts';
+import { finished, history, ROLE, statesHarnesses, type Harness } from './states-fixtures.ts';
 
 // THE onboarding workflow (the ASL the CDK app synthesises) on the local Step Functions engine,
 // with fake step functions: the definition's retries, catches, the callback wait for the first
@@ -15,17 +15,14 @@ beforeAll(async () => {
 type Step = (input: Record<string, unknown>, attempt: number, h: Harness) => unknown;
 const fail = (errorType: string, errorMessage: string) => ({ fail: { errorType, errorMessage, trace: [] } });
 
-const open: Harness[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((h) => h.engine.stop()));
-});
+const harness = statesHarnesses();
 
 /** Runs one onboarding with the given fake steps (by step name); every other step returns {}. */
 async function onboard(steps: Partial<Record<string, Step>>) {
   const calls: Array<{ step: string; input: Record<string, unknown> }> = [];
   const attempts = new Map<string, number>();
   const opened: { h?: Harness } = {};
-  const h = await openStates({
+  const h = await harness({
     timing: { waitScale: 0.001, retryScale: 0.001 },
     invoke: async (arn, payload) => {
       const step = /function:Step([A-Za-z]+?)[0-9A-F]{8}$/.exec(arn)?.[1] ?? arn;
@@ -38,7 +35,6 @@ async function onboard(steps: Partial<Record<string, Step>>) {
     },
   });
   opened.h = h;
-  open.push(h);
   const { stateMachineArn } = await h.call<{ stateMachineArn: string }>('CreateStateMachine', { name: 'rcp-onboarding', definition, roleArn: ROLE });
   const input = { onboardingId: 'onb-1', actor: 'team-a', request: { secretId: 'demo/postgres', schedule: 'rotate every 30 days', team: 'team-a' } };
   const { executionArn } = await h.call<{ executionArn: string }>('StartExecution', { stateMachineArn, name: 'onb-1', input: JSON.stringify(input) });

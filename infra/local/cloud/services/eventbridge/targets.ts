@@ -4,6 +4,7 @@ import type { Invoke } from '../states/task-resources.ts';
 import type { EventRules, RuleRecord, TargetRecord } from './rules.ts';
 import { targetKind } from './rule-shapes.ts';
 import { nextFireAfter, parseScheduleExpression, type Schedule } from './schedule-expressions.ts';
+import type { StoredEvent } from './event-store.ts';
 
 /**
  * Delivery of events to rule targets, as EventBridge does it: after PutEvents accepted an event,
@@ -22,18 +23,8 @@ import { nextFireAfter, parseScheduleExpression, type Schedule } from './schedul
  * Given-up deliveries are kept as dead letters (with the rule's DeadLetterConfig, if any).
  */
 
-/** An event as targets receive it. */
-export interface BusEvent {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: unknown;
-}
+/** An event as targets receive it: the stored envelope without the bus it was put on. */
+export type BusEvent = Omit<StoredEvent, 'event-bus-name'>;
 
 export type DeliveryRecord =
   | { kind: 'queued'; id: string; ruleArn: string; ruleName: string; target: TargetRecord; event: BusEvent; queuedAt: number }
