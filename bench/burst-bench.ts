@@ -7,6 +7,7 @@ import { cloudSettings, startCloudRuntime } from '../infra/local/cloud-runtime.t
 import { applyStacks } from '../infra/local/deploy/apply.ts';
 import { PROJECT_ROOT } from '../test/support/cloud-process.ts';
 import { FLEET_ROTATOR_ARN } from '../test/support/rotation-harness.ts';
+import { forEachLimited } from '../shared/concurrency.ts';
 
 /**
  * Bursts at Secrets Manager's physical cap: N secrets (BENCH_BURST_SECRETS, default 2,000) fall due
@@ -37,13 +38,6 @@ export interface BurstFigures {
   failed: number;
   throttledStepFailures: number;
   retriedWrites: number;
-}
-
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }
 
 /** One burst: `secrets` secrets over `accounts` accounts (1: the central account itself; more: member accounts through their roles). */
@@ -82,7 +76,7 @@ export async function burst(secrets: number, accounts: number): Promise<BurstFig
     await multi.exec();
 
     // Set up without quotas (a burst of set-up calls is not what is measured), then turn them on.
-    await pool(indexes, 16, async (i) => {
+    await forEachLimited(indexes, 16, async (i) => {
       const sm = clients.get(homes[i % homes.length]!)!;
       const created = await sm.send(
         new CreateSecretCommand({ Name: `${prefix}/${i}`, Tags: MANAGED, SecretString: JSON.stringify({ engine: 'redis', host: '127.0.0.1', port: 6379, username: `${prefix}-${i}`, password: `initial-${i}`, ssl: false }) }),

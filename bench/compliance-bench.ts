@@ -8,6 +8,7 @@ import { RotationStatusStore } from '../shared/rotation/status-store.ts';
 import { evaluateAll, evaluateOne, type EvaluatorDeps } from '../services/compliance/evaluator.ts';
 import { ComplianceStore, ScopeEvaluations } from '../services/compliance/store.ts';
 import { startCloudProcess, tempStateDir } from '../test/support/cloud-process.ts';
+import { forEachLimited } from '../shared/concurrency.ts';
 
 /**
  * Compliance at organisation scale, in the local cloud: ACCOUNTS × 2 regions × PER_SCOPE secrets
@@ -51,13 +52,6 @@ function createSecretCall(url: string, agent: Agent) {
     });
 }
 
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
-}
-
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export async function complianceBench(): Promise<void> {
@@ -89,8 +83,8 @@ export async function complianceBench(): Promise<void> {
 
     const create = createSecretCall(cloud.url, agent);
     const seedStart = performance.now();
-    await pool(scopes, 8, async ({ account, region }) => {
-      await pool(Array.from({ length: perScope }, (_, i) => i), 16, (i) =>
+    await forEachLimited(scopes, 8, async ({ account, region }) => {
+      await forEachLimited(Array.from({ length: perScope }, (_, i) => i), 16, (i) =>
         create(account, region, { Name: `app/secret-${i}`, SecretString: '{"engine":"http","password":"x"}', ClientRequestToken: crypto.randomUUID(), Tags: [{ Key: TAGS.team, Value: `team-${i % 10}` }] }),
       );
     });

@@ -3,6 +3,7 @@ import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCom
 import { createClient } from '@redis/client';
 import { awsClients } from '../test/support/aws-clients.ts';
 import { startLocalStack, TOKENS } from '../test/support/local-stack.ts';
+import { forEachLimited } from '../shared/concurrency.ts';
 
 /**
  * What an onboarding costs: the whole stack of `npm start` in its own process, N secrets
@@ -16,13 +17,6 @@ import { startLocalStack, TOKENS } from '../test/support/local-stack.ts';
 const OWNED = [{ Key: 'rcp:team', Value: 'team-a' }];
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
-}
 
 export interface OnboardingFigures {
   onboardings: number;
@@ -53,7 +47,7 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
     }
     await multi.exec();
     const ids = Array.from({ length: n + 1 }, (_, i) => i);
-    await pool(ids, 16, async (i) => {
+    await forEachLimited(ids, 16, async (i) => {
       await sm.send(new CreateSecretCommand({ Name: `${prefix}/${i}`, Tags: OWNED, SecretString: JSON.stringify({ engine: 'redis', host: '127.0.0.1', port: 6379, username: `${prefix}-${i}`, password: `initial-${i}`, ssl: false }) }));
     });
 
@@ -86,7 +80,7 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
     const untilEnded = async (pending: string[]) => {
       const ended = new Map<string, string>();
       while (ended.size < pending.length) {
-        await pool(pending.filter((id) => !ended.has(id)), 8, async (id) => {
+        await forEachLimited(pending.filter((id) => !ended.has(id)), 8, async (id) => {
           const s = await status(id);
           if (s === 'succeeded' || s === 'failed') ended.set(id, s);
         });
@@ -103,7 +97,7 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
 
     const t0 = performance.now();
     const onboardingIds: string[] = [];
-    await pool(ids.slice(1), concurrency, async (i) => {
+    await forEachLimited(ids.slice(1), concurrency, async (i) => {
       onboardingIds.push(await post(i));
     });
     const ended = await untilEnded(onboardingIds);
@@ -122,7 +116,7 @@ export async function onboardingBench(): Promise<OnboardingFigures> {
     } while (nextToken);
     const transitions: number[] = [];
     const perState = new Map<string, number[]>();
-    await pool(executions, 8, async (execution) => {
+    await forEachLimited(executions, 8, async (execution) => {
       let entered = 0;
       let token: string | undefined;
       let previous: { name: string; at: number } | undefined;

@@ -11,6 +11,7 @@ import { recordCompliant, type SecretRecord, type StoredResult } from './finding
 import { parametersFor, type CompliancePolicy } from './policy.ts';
 import { evaluateSecret, type RuleId } from './rules.ts';
 import type { ComplianceStore, Count, EvaluationRecord, EvaluationSummary, HistoryEntry, ScopeEvaluations } from './store.ts';
+import { forEachLimited } from '../../shared/concurrency.ts';
 
 export interface EvaluatorDeps {
   home: Home;
@@ -96,13 +97,6 @@ function changedEvent(previous: SecretRecord | undefined, record: SecretRecord, 
 }
 
 /** Runs `work` over items, at most `limit` at once. */
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
-}
-
 /**
  * Evaluates every secret of every served account and region: ListSecrets pages through each
  * account's inventory role (100 a page), the rotator's record for the secrets the product rotates,
@@ -132,7 +126,7 @@ export async function evaluateAll(
   const tally: Tally = { secrets: 0, nonCompliant: 0, byAccount: {}, byRegion: {}, byTeam: {} };
   let listSecretsCalls = 0;
   try {
-    await pool(deps.scopes(), deps.scopeConcurrency ?? 16, async (scope) => {
+    await forEachLimited(deps.scopes(), deps.scopeConcurrency ?? 16, async (scope) => {
       const sm = deps.inventoryFor(scope);
       const known = await deps.store.arnsIn(scope.account, scope.region);
       let nextToken: string | undefined;
