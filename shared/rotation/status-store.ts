@@ -18,6 +18,9 @@ const KEEP_SECONDS = 90 * 86_400;
  * rotation ended (a later rotation never hides it), the API shows the last failure and success,
  * compliance reads why a secret is not rotating.
  */
+/** The one DynamoDB action `record` sends: the rotator's role is granted exactly this (infra/aws/lib/rotator-stack.ts). */
+export const RECORD_ACTIONS = ['dynamodb:UpdateItem'] as const;
+
 export class RotationStatusStore {
   constructor(
     private readonly client: DynamoDBClient,

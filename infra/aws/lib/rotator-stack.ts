@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { productFunction } from './bundling.ts';
 import { idempotencyTable } from './idempotency-table.ts';
 import { RESOURCES, TAGS } from '../../../shared/names.ts';
+import { RECORD_ACTIONS } from '../../../shared/rotation/status-store.ts';
 import { centralRoleName } from './central-role-names.ts';
 import { acknowledgeWildcard } from './nag.ts';
 import { grantAssumeMemberRole, type OrganizationSettings } from './organization.ts';
@@ -159,7 +160,7 @@ export class RotatorStack extends Stack {
     props.auditBus.grantPutEventsTo(rotator);
     // The last failure and success of each rotation, for the control plane (its table, by name: that stack depends on this one).
     rotator.addToRolePolicy(
-      new PolicyStatement({ sid: 'RotationStatus', actions: ['dynamodb:UpdateItem'], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/${RESOURCES.controlPlaneTable}`] }),
+      new PolicyStatement({ sid: 'RotationStatus', actions: [...RECORD_ACTIONS], resources: [`arn:${this.partition}:dynamodb:${this.region}:${this.account}:table/${RESOURCES.controlPlaneTable}`] }),
     );
     rotator.addEnvironment('RCP_TABLE_NAME', RESOURCES.controlPlaneTable);
     idempotency.grantReadWriteData(rotator);
